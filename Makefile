@@ -1,0 +1,82 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Set-up is idempotent: each step reruns only when its inputs changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PYTHONPATH := $(CURDIR)
+export HF_HUB_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+ENGINE := .venv-engine
+APP := .venv
+MODEL ?= models/current.tar.gz
+BASELINE := models/baseline.tar.gz
+TRAINING_INPUTS := config.yml $(shell find bot nlu -type f \( -name '*.yml' -o -name '*.py' \) ! -name parse.py 2>/dev/null)
+CARDS := $(shell find knowledge/cards -name '*.yaml' 2>/dev/null)
+RASA := $(ENGINE)/bin/rasa
+RASA_FILES := --domain bot/domain --data bot/data
+
+.PHONY: help setup run test lint parse train train-baseline eval bench clean
+
+help:
+	@echo "make run    - set up what is missing, train if needed, start the assistant (http://localhost:8000/)"
+	@echo "make test   - lint, all tests of both environments, data validation, end-to-end tests"
+	@echo "make parse  - one message per line on stdin -> one JSON line on stdout (MODEL=path to choose)"
+	@echo "make eval   - held-out accuracy of the Vietnamese and the stock pipelines (docs/evaluation.md)"
+
+setup: $(ENGINE)/.ready $(APP)/.ready var/.cards
+
+$(ENGINE)/.ready: pyproject.toml requirements/constraints.txt scripts/requirements.py
+	@PY310=$$(scripts/find-python310) && { [ -x $(ENGINE)/bin/python ] || $$PY310 -m venv $(ENGINE); }
+	$(ENGINE)/bin/pip install -q --upgrade pip
+	python3 scripts/requirements.py engine > $(ENGINE)/requirements.txt
+	$(ENGINE)/bin/pip install -q -r $(ENGINE)/requirements.txt -c requirements/constraints.txt
+	touch $@
+
+$(APP)/.ready: pyproject.toml scripts/requirements.py
+	@[ -x $(APP)/bin/python ] || python3 -m venv $(APP)
+	$(APP)/bin/pip install -q --upgrade pip
+	python3 scripts/requirements.py app > $(APP)/requirements.txt
+	$(APP)/bin/pip install -q -r $(APP)/requirements.txt
+	touch $@
+
+# Seed cards into the app database (the source of truth at run time).
+var/.cards: $(APP)/.ready $(CARDS) $(shell find migrations -name '*.py')
+	@mkdir -p var
+	$(APP)/bin/python -m knowledge import
+	touch $@
+
+$(MODEL): $(ENGINE)/.ready $(TRAINING_INPUTS) | var/.cards
+	@mkdir -p models
+	$(RASA) train --config config.yml $(RASA_FILES) --out models --fixed-model-name current 1>&2
+
+$(BASELINE): $(ENGINE)/.ready config.baseline.yml $(TRAINING_INPUTS)
+	@mkdir -p models
+	$(RASA) train --config config.baseline.yml $(RASA_FILES) --out models --fixed-model-name baseline 1>&2
+
+train: $(MODEL)
+train-baseline: $(BASELINE)
+
+run: setup $(MODEL)
+	@scripts/run
+
+# stdout carries only the JSON lines: set-up and training write to stderr.
+parse:
+	@$(MAKE) --no-print-directory setup $(if $(filter $(MODEL),models/current.tar.gz),$(MODEL)) 1>&2
+	@$(ENGINE)/bin/python -m nlu.parse --model $(MODEL)
+
+lint: $(APP)/.ready
+	$(APP)/bin/ruff check .
+	$(APP)/bin/ruff format --check .
+
+test: setup lint $(MODEL)
+	$(APP)/bin/python -m knowledge validate
+	$(RASA) data validate --config config.yml $(RASA_FILES) --fail-on-warnings
+	$(ENGINE)/bin/python -m pytest -q tests/engine
+	$(APP)/bin/python -m pytest -q tests/app tests/e2e
+
+eval: setup $(MODEL) $(BASELINE)
+	$(APP)/bin/python -m tests.evaluation --model $(MODEL) --baseline $(BASELINE) --report docs/evaluation.md
+
+clean:
+	rm -rf models var .rasa

@@ -1,0 +1,1 @@
+"""What the assistant does: the action server (rasa-sdk), one module per goal."""

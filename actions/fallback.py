@@ -1,0 +1,37 @@
+"""The Vietnamese two-stage fallback: Rasa's built-in question is English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.responses import send
+from knowledge.answers import Answer, Button, payload
+
+INTENT_LABELS: dict[str, str] = {
+    "ask_procedure": "Hỏi về một thủ tục",
+    "life_event": "Việc cần làm khi có sự kiện (sinh con, kết hôn...)",
+    "check_status": "Tra cứu hồ sơ đã nộp",
+    "create_account": "Tạo, đăng nhập tài khoản",
+    "submit_online": "Nộp hồ sơ trực tuyến",
+    "handoff": "Gặp cán bộ",
+    "help": "Xem em giúp được gì",
+}
+_MAX_CHOICES = 3
+
+
+class ActionDefaultAskAffirmation(Action):
+    """Asks "Có phải anh/chị muốn ...?" with the likeliest meanings as buttons."""
+
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        names = [r.get("name") for r in ranking if r.get("name") in INTENT_LABELS][:_MAX_CHOICES]
+        buttons = [Button(INTENT_LABELS[name], payload(name)) for name in names]
+        buttons.append(Button("Không phải", payload("deny")))
+        send(dispatcher, Answer("Dạ, có phải anh/chị muốn:", buttons))
+        return []

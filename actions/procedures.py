@@ -1,0 +1,122 @@
+"""Answering procedure and life-event questions from the knowledge cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.responses import send
+from knowledge import store
+from knowledge.answers import Answer, Button, answer_life_event, answer_procedure, ask_which, payload
+from knowledge.schema import LifeEventCard, ProcedureCard
+from nlu.matcher import CONFIDENT_SCORE, is_confident
+
+MISSING_CARD = (
+    "Dạ, em chưa có thông tin về thủ tục này. Anh/chị tra cứu trên Cổng Dịch vụ công "
+    "https://dichvucong.gov.vn hoặc bấm \"Gặp cán bộ\" ạ."
+)
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def _candidates(tracker: Tracker) -> list[dict]:
+    return tracker.latest_message.get("procedure_candidates") or []
+
+
+def _from_button(tracker: Tracker) -> bool:
+    return (tracker.latest_message.get("text") or "").startswith("/")
+
+
+class ActionAnswerProcedure(Action):
+    """Short answer to the aspect asked, for the procedure asked or in context.
+
+    An unsure match asks the citizen to choose; it never answers a card the
+    matcher is not confident about.
+    """
+
+    def name(self) -> str:
+        return "action_answer_procedure"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        aspect = _entity(tracker, "aspect")
+        life_event = _entity(tracker, "life_event")
+        if life_event and not _entity(tracker, "procedure"):
+            return _answer_life_event(dispatcher, life_event)
+        procedure_id = self._procedure(tracker)
+        if procedure_id == _ASKED:
+            self._ask_which(dispatcher, _candidates(tracker))
+            return []
+        if procedure_id is None:
+            send(dispatcher, _ask_for_procedure())
+            return []
+        card = store.get_card("procedure", procedure_id)
+        if not isinstance(card, ProcedureCard):
+            dispatcher.utter_message(text=MISSING_CARD)
+            return [SlotSet("procedure", None)]
+        send(dispatcher, answer_procedure(card, aspect))
+        return [SlotSet("procedure", card.id)]
+
+    @staticmethod
+    def _procedure(tracker: Tracker) -> str | None:
+        """The procedure to answer, ``_ASKED`` if the citizen must choose, or None."""
+        named = _entity(tracker, "procedure")
+        if named and _from_button(tracker):
+            return named
+        candidates = _candidates(tracker)
+        scores = [c["score"] for c in candidates]
+        if is_confident(scores):
+            return candidates[0]["id"]
+        in_context = tracker.get_slot("procedure")
+        if in_context and not (scores and scores[0] >= CONFIDENT_SCORE):
+            return in_context  # a follow-up: "còn lệ phí thì sao?"
+        return _ASKED if candidates else None
+
+    @staticmethod
+    def _ask_which(dispatcher: CollectingDispatcher, candidates: list[dict]) -> None:
+        pairs = []
+        for candidate in candidates[:3]:
+            card = store.get_card("procedure", candidate["id"])
+            if card is not None:
+                pairs.append((card.id, card.name))
+        send(dispatcher, ask_which(pairs) if pairs else _ask_for_procedure())
+
+
+_ASKED = "?"
+
+
+def _ask_for_procedure() -> Answer:
+    events = [c for c in store.all_cards() if isinstance(c, LifeEventCard)]
+    buttons = [Button(c.name, payload("life_event", life_event=c.id)) for c in sorted(events, key=lambda c: c.name)]
+    text = (
+        "Dạ, anh/chị muốn hỏi thủ tục nào ạ? Anh/chị gõ tên thủ tục (ví dụ: khai sinh, căn cước, "
+        "đăng ký thường trú) hoặc chọn việc của gia đình dưới đây."
+    )
+    return Answer(text, buttons)
+
+
+def _answer_life_event(dispatcher: CollectingDispatcher, life_event_id: str) -> list[dict]:
+    card = store.get_card("life_event", life_event_id)
+    if not isinstance(card, LifeEventCard):
+        send(dispatcher, _ask_for_procedure())
+        return []
+    names = {c.id: c.name for c in store.all_cards() if isinstance(c, ProcedureCard)}
+    send(dispatcher, answer_life_event(card, names))
+    return [SlotSet("life_event", card.id)]
+
+
+class ActionAnswerLifeEvent(Action):
+    def name(self) -> str:
+        return "action_answer_life_event"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        life_event = _entity(tracker, "life_event")
+        if life_event:
+            return _answer_life_event(dispatcher, life_event)
+        send(dispatcher, _ask_for_procedure())
+        return []
+

@@ -1,0 +1,1 @@
+"""The platforms citizens write from: Rasa input/output channels and the web chat."""

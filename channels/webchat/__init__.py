@@ -1,0 +1,1 @@
+"""The web chat: an accessible page and a small server that relays to Rasa."""

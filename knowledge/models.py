@@ -1,0 +1,40 @@
+"""Tables of the knowledge store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from database import Base
+
+
+class CardRow(Base):
+    """The current version of a card. ``data`` is the validated card as JSON."""
+
+    __tablename__ = "cards"
+    __table_args__ = (UniqueConstraint("short_code", name="uq_cards_short_code"),)
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    short_code: Mapped[str] = mapped_column(String(10))
+    data: Mapped[dict] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CardRevision(Base):
+    """Every version a card has had, so an edit can be reviewed or undone."""
+
+    __tablename__ = "card_revisions"
+
+    revision_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    id: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,12 @@
+"""Alembic environment: the URL and the tables come from the app itself."""
+
+from alembic import context
+
+import knowledge.models  # noqa: F401 - registers the tables
+from database import Base, get_engine
+
+url = context.config.attributes.get("database_url")
+with get_engine(url).begin() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()

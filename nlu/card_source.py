@@ -1,0 +1,61 @@
+"""The current cards, read from the app database, for the NLU.
+
+Rasa caches trained components by fingerprint and never sees the database,
+so the matcher does not learn cards at training time: it reads them at run
+time and re-reads them when a cheap change token (card count and versions)
+moves, checked at most every ``refresh_seconds``. An edit in the console is
+therefore matched within seconds, without retraining. Written with
+SQLAlchemy Core calls that behave the same in 1.4 (engine) and 2.0 (app).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from nlu.matcher import Matcher, card_text
+
+logger = logging.getLogger(__name__)
+
+_TOKEN_SQL = text("SELECT COUNT(*), COALESCE(SUM(version), 0), MAX(updated_at) FROM cards")
+_CARDS_SQL = text("SELECT data FROM cards")
+
+
+class CardSource:
+    def __init__(self, database_url: str, refresh_seconds: float = 2.0) -> None:
+        self._engine = create_engine(database_url, pool_pre_ping=True)
+        self._refresh_seconds = refresh_seconds
+        self._checked_at = float("-inf")
+        self._token: Any = None
+        self._matcher = Matcher([])
+
+    def matcher(self) -> Matcher:
+        now = time.monotonic()
+        if now - self._checked_at >= self._refresh_seconds:
+            self._checked_at = now
+            self._reload_if_changed()
+        return self._matcher
+
+    def _reload_if_changed(self) -> None:
+        try:
+            with self._engine.connect() as connection:
+                token = tuple(connection.execute(_TOKEN_SQL).one())
+                if token == self._token:
+                    return
+                rows = connection.execute(_CARDS_SQL).all()
+        except SQLAlchemyError as exc:
+            logger.warning("Cannot read cards (%s); keeping %d cards.", type(exc).__name__, len(self._matcher))
+            return
+        cards = [_as_dict(row[0]) for row in rows]
+        self._matcher = Matcher(card_text(card) for card in cards)
+        self._token = token
+        logger.info("Loaded %d cards for matching.", len(cards))
+
+
+def _as_dict(value: Any) -> dict:
+    return json.loads(value) if isinstance(value, str) else value

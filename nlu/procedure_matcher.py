@@ -1,0 +1,96 @@
+"""Rasa component: the procedure and life event a message is about, and the
+aspect asked. The matching itself is ``nlu.matcher`` (plain Python)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu.aspects import detect_aspect
+from nlu.card_source import CardSource
+from nlu.matcher import CANDIDATE_SCORE
+from nlu.message import set_intent
+from settings import get_settings
+
+CANDIDATES = "procedure_candidates"
+LIFE_EVENT_CANDIDATES = "life_event_candidates"
+# When the classifier gives up but the message plainly names a procedure
+# ("sổ đỏ", "bằng lái"), it is a procedure question.
+_WEAK_INTENTS = {"nlu_fallback", "out_of_scope"}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class ProcedureMatcher(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "database_url": None,  # default: the app's (settings)
+            "refresh_seconds": 2.0,
+            "min_score": CANDIDATE_SCORE,  # below this a card is not named at all
+            "override_score": 0.55,  # above this a weak intent becomes ask_procedure
+            "candidates": 5,
+        }
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config = config
+        url = config["database_url"] or get_settings().database_url
+        self._cards = CardSource(url, refresh_seconds=config["refresh_seconds"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ProcedureMatcher:
+        return cls(config)
+
+    def process_training_data(self, training_data: Any) -> Any:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        matcher = self._cards.matcher()
+        for message in messages:
+            self._annotate(message, matcher)
+        return messages
+
+    def _annotate(self, message: Message, matcher: Any) -> None:
+        text = message.get(TEXT) or ""
+        match = matcher.match(text, limit=self._config["candidates"])
+        minimum = self._config["min_score"]
+        procedures = [c for c in match.procedures if c.score >= minimum]
+        life_events = [c for c in match.life_events if c.score >= minimum]
+        message.set(CANDIDATES, [{"id": c.id, "score": c.score} for c in procedures], add_to_output=True)
+        message.set(LIFE_EVENT_CANDIDATES, [{"id": c.id, "score": c.score} for c in life_events], add_to_output=True)
+
+        intent = (message.get(INTENT) or {}).get("name")
+        entities = list(message.get(ENTITIES, []))
+        life_event_wins = bool(life_events) and (
+            intent == "life_event" or not procedures or life_events[0].score > procedures[0].score
+        )
+        if life_event_wins:
+            entities.append(self._entity("life_event", life_events[0].id, life_events[0].score))
+        elif procedures:
+            entities.append(self._entity("procedure", procedures[0].id, procedures[0].score))
+            if intent in _WEAK_INTENTS and procedures[0].score >= self._config["override_score"]:
+                set_intent(message, "ask_procedure", procedures[0].score)
+        aspect = detect_aspect(text)
+        if aspect:
+            entities.append(self._entity("aspect", aspect, 1.0))
+        message.set(ENTITIES, entities, add_to_output=True)
+
+    def _entity(self, name: str, value: str, score: float) -> dict[str, Any]:
+        return {
+            "entity": name,
+            "value": value,
+            "confidence_entity": score,
+            "extractor": self.__class__.__name__,
+        }
+

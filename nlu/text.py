@@ -1,0 +1,116 @@
+"""Vietnamese text normalisation: the one home for it.
+
+Plain Python on purpose: the Rasa components (engine environment, Python 3.10)
+and the app (Python 3.11+) both import this module, so it must not import
+anything environment-specific.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from nlu.abbreviations import ABBREVIATIONS
+
+_SPACES = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^\w\s]+")
+
+# Dossier codes as printed on receipts: a dotted agency prefix, the date the
+# dossier was received (yymmdd) and a sequence number, e.g.
+# 000.00.15.H29-240301-0012, H29.22-240903-0007, G01.912.000-241012-0105.
+# Citizens type them in lower case and with spaces around the dashes.
+_DOSSIER_CODE = re.compile(
+    r"(?<![\w.])"
+    r"(?P<prefix>[A-Za-z0-9]{1,6}(?:\s?\.\s?[A-Za-z0-9]{1,6}){1,5})"
+    r"\s?-\s?(?P<date>\d{6})\s?-\s?(?P<seq>\d{3,6})"
+    r"(?![\w])"
+)
+
+
+def nfc(text: str) -> str:
+    """Compose characters (NFC): Zalo and old keyboards send decomposed accents."""
+    return unicodedata.normalize("NFC", text)
+
+
+def nfc_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
+    """NFC text plus, for each of its characters, the start and end offset of
+    the original characters it was composed from."""
+    composed: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in _clusters(text):
+        for ch in unicodedata.normalize("NFC", text[start:end]):
+            composed.append(ch)
+            starts.append(start)
+            ends.append(end)
+    return "".join(composed), starts, ends
+
+
+def _clusters(text: str) -> list[tuple[int, int]]:
+    """Spans of a base character with the combining marks that follow it."""
+    spans: list[tuple[int, int]] = []
+    for index, ch in enumerate(text):
+        if spans and unicodedata.combining(ch):
+            spans[-1] = (spans[-1][0], index + 1)
+        else:
+            spans.append((index, index + 1))
+    return spans
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics: "Đăng Ký" -> "dang ky".
+
+    One character in, one character out: offsets into the folded text are
+    offsets into ``nfc(text)``.
+    """
+    return "".join(_fold_char(ch) for ch in nfc(text))
+
+
+def _fold_char(ch: str) -> str:
+    lower = ch.lower()
+    if len(lower) != 1:  # e.g. "İ" lower-cases to two characters
+        return ch
+    if lower == "đ":
+        return "d"
+    base = unicodedata.normalize("NFD", lower)[0]
+    return base if base.isascii() else lower
+
+
+def expand_word(folded_word: str) -> str:
+    """The folded meaning of one folded syllable: "dk" -> "dang ky"."""
+    expansion = ABBREVIATIONS.get(folded_word)
+    return fold(expansion) if expansion else folded_word
+
+
+def normalize(text: str) -> str:
+    """The form used for matching: folded, abbreviations expanded, punctuation
+    and repeated spaces removed. "Đk   KS ở đâu?" -> "dang ky ks o dau"."""
+    words = _SPACES.split(_NON_WORD.sub(" ", fold(text)).strip())
+    return " ".join(expand_word(word) for word in words if word)
+
+
+@dataclass(frozen=True)
+class DossierCodeMatch:
+    code: str  # canonical form: upper case, no spaces
+    start: int
+    end: int
+
+
+def find_dossier_codes(text: str) -> list[DossierCodeMatch]:
+    """Every dossier code in a message, in order, in canonical form."""
+    return [
+        DossierCodeMatch(_SPACES.sub("", match.group(0)).upper(), match.start(), match.end())
+        for match in _DOSSIER_CODE.finditer(text)
+    ]
+
+
+def is_only_dossier_codes(text: str) -> bool:
+    """True when a message holds dossier codes and nothing else worth reading."""
+    matches = find_dossier_codes(text)
+    if not matches:
+        return False
+    rest = text
+    for match in reversed(matches):
+        rest = rest[: match.start] + rest[match.end :]
+    return not _NON_WORD.sub("", rest).strip()
