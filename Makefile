@@ -6,6 +6,7 @@ SHELL := /bin/bash
 export PYTHONPATH := $(CURDIR)
 export HF_HUB_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
 
 ENGINE := .venv-engine
 APP := .venv
@@ -72,8 +73,8 @@ lint: $(APP)/.ready
 test: setup lint $(MODEL)
 	$(APP)/bin/python -m knowledge validate
 	$(RASA) data validate --config config.yml $(RASA_FILES) --fail-on-warnings
-	$(ENGINE)/bin/python -m pytest -q tests/engine
-	$(APP)/bin/python -m pytest -q tests/app tests/e2e
+	$(ENGINE)/bin/python -m pytest -q tests/engine tests/shared
+	$(APP)/bin/python -m pytest -q tests/shared tests/app tests/e2e
 
 eval: setup $(MODEL) $(BASELINE)
 	$(APP)/bin/python -m tests.evaluation --model $(MODEL) --baseline $(BASELINE) --report docs/evaluation.md

@@ -40,9 +40,7 @@ def get_settings() -> Settings:
         webchat_port=int(env.get("TTHC_WEBCHAT_PORT", "8000")),
         portal_url=env.get("TTHC_PORTAL_URL", "https://dichvucong.gov.vn"),
         hotline=env.get("TTHC_HOTLINE", "1800 1096"),
-        office_name=env.get(
-            "TTHC_OFFICE_NAME", "Trung tâm phục vụ hành chính công xã, phường nơi anh/chị cư trú"
-        ),
+        office_name=env.get("TTHC_OFFICE_NAME", "Trung tâm phục vụ hành chính công xã, phường nơi anh/chị cư trú"),
         office_hours=env.get(
             "TTHC_OFFICE_HOURS", "giờ hành chính, từ thứ Hai đến thứ Sáu (một số nơi làm cả sáng thứ Bảy)"
         ),

@@ -16,7 +16,7 @@ from nlu.matcher import CONFIDENT_SCORE, is_confident
 
 MISSING_CARD = (
     "Dạ, em chưa có thông tin về thủ tục này. Anh/chị tra cứu trên Cổng Dịch vụ công "
-    "https://dichvucong.gov.vn hoặc bấm \"Gặp cán bộ\" ạ."
+    'https://dichvucong.gov.vn hoặc bấm "Gặp cán bộ" ạ.'
 )
 
 
@@ -119,4 +119,3 @@ class ActionAnswerLifeEvent(Action):
             return _answer_life_event(dispatcher, life_event)
         send(dispatcher, _ask_for_procedure())
         return []
-

@@ -26,7 +26,9 @@ ASPECT_LABELS: dict[str, str] = {
 _CHANNEL_LABELS = {"direct": "Nộp trực tiếp", "online": "Nộp trực tuyến", "postal": "Qua bưu điện"}
 _ONLINE_LEVELS = {
     "toan-trinh": "Làm được hoàn toàn trực tuyến (toàn trình), không phải đến nộp giấy tờ.",
-    "mot-phan": "Nộp trực tuyến được một phần: nộp hồ sơ qua mạng, nhưng phải đến cơ quan để hoàn tất hoặc nhận kết quả.",
+    "mot-phan": (
+        "Nộp trực tuyến được một phần: nộp hồ sơ qua mạng, nhưng phải đến cơ quan để hoàn tất hoặc nhận kết quả."
+    ),
     "khong": "Chưa nộp trực tuyến được: anh/chị nộp trực tiếp tại cơ quan.",
 }
 BUTTON_TITLE_MAX = 40
@@ -71,7 +73,10 @@ def answer_life_event(card: LifeEventCard, names: dict[str, str]) -> Answer:
     lines += [f"{i}. {names.get(step.procedure, step.procedure)}: {step.note}" for i, step in enumerate(card.steps, 1)]
     lines.append("Anh/chị bấm vào từng việc để xem giấy tờ, lệ phí và nơi nộp ạ.")
     buttons = [
-        Button(f"{i}. {short_title(names.get(s.procedure, s.procedure), BUTTON_TITLE_MAX - 3)}", payload("ask_procedure", procedure=s.procedure))
+        Button(
+            f"{i}. {short_title(names.get(s.procedure, s.procedure), BUTTON_TITLE_MAX - 3)}",
+            payload("ask_procedure", procedure=s.procedure),
+        )
         for i, s in enumerate(card.steps, 1)
     ]
     return Answer("\n".join(lines), buttons)
@@ -79,7 +84,7 @@ def answer_life_event(card: LifeEventCard, names: dict[str, str]) -> Answer:
 
 def ask_which(candidates: list[tuple[str, str]]) -> Answer:
     """Ask the citizen to choose when the match is unsure: (id, name) pairs."""
-    names = ", ".join(f"\"{name}\"" for _, name in candidates[:3])
+    names = ", ".join(f'"{name}"' for _, name in candidates[:3])
     buttons = [Button(short_title(name), payload("ask_procedure", procedure=pid)) for pid, name in candidates[:3]]
     buttons.append(Button("Không phải, thủ tục khác", payload("help")))
     return Answer(f"Dạ, có phải anh/chị hỏi về {names} không ạ?", buttons)

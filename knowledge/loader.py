@@ -48,8 +48,7 @@ def load_card_file(path: Path) -> tuple[Card | None, list[CardError]]:
         card = model.model_validate(raw)
     except ValidationError as exc:
         return None, [
-            CardError(str(path), ".".join(str(p) for p in err["loc"]) or "-", err["msg"])
-            for err in exc.errors()
+            CardError(str(path), ".".join(str(p) for p in err["loc"]) or "-", err["msg"]) for err in exc.errors()
         ]
     if card.id != path.stem:
         return None, [CardError(str(path), "id", f"'{card.id}' differs from the file name")]

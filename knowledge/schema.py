@@ -9,7 +9,6 @@ with the file and the field that is wrong, and nothing already loaded is lost.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -104,4 +103,3 @@ class LifeEventCard(_Strict):
 
 
 Card = ProcedureCard | LifeEventCard
-

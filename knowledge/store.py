@@ -35,7 +35,9 @@ def check_cards(cards: list[Card]) -> list[CardError]:
     for card in cards:
         where = f"{card.kind}/{card.id}"
         if isinstance(card, ProcedureCard):
-            errors += [CardError(where, "related", f"unknown procedure '{r}'") for r in card.related if r not in procedure_ids]
+            errors += [
+                CardError(where, "related", f"unknown procedure '{r}'") for r in card.related if r not in procedure_ids
+            ]
             errors += [
                 CardError(where, "life_events", f"unknown life event '{e}'")
                 for e in card.life_events
@@ -48,7 +50,11 @@ def check_cards(cards: list[Card]) -> list[CardError]:
                 if s.procedure not in procedure_ids
             ]
     codes = Counter(c.short_code for c in cards)
-    errors += [CardError(f"{c.kind}/{c.id}", "short_code", f"'{c.short_code}' is used twice") for c in cards if codes[c.short_code] > 1]
+    errors += [
+        CardError(f"{c.kind}/{c.id}", "short_code", f"'{c.short_code}' is used twice")
+        for c in cards
+        if codes[c.short_code] > 1
+    ]
     return errors
 
 
@@ -84,7 +90,7 @@ def save_card(card: Card, author: str) -> bool:
     """Save one edited card (the console's path); True if anything changed."""
     with session_scope() as session:
         others = [c for c in _current_cards(session) if (c.kind, c.id) != (card.kind, card.id)]
-        errors = check_cards(others + [card])
+        errors = check_cards([*others, card])
         if errors:
             raise CardImportError(errors)
         return _upsert(session, card, author)

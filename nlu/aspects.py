@@ -1,7 +1,10 @@
 """Which aspect of a procedure a message asks about.
 
-Cue phrases are folded and abbreviation-expanded (see ``nlu.text.normalize``);
-the first aspect whose cue appears wins, so the more specific cues come first.
+Vietnamese puts the question word at the end ("... cần giấy tờ gì?",
+"... mất bao lâu?"), so the cue that appears last wins. Strong cues name the
+aspect outright; weak cues ("được không", "thế nào") count only when no strong
+cue is present. Cues are folded and abbreviation-expanded like
+``nlu.text.normalize``.
 """
 
 from __future__ import annotations
@@ -10,50 +13,142 @@ import re
 
 from nlu.text import normalize
 
-ASPECT_CUES: dict[str, tuple[str, ...]] = {
+STRONG_CUES: dict[str, tuple[str, ...]] = {
+    "documents": (
+        "giay to",
+        "ho so gom",
+        "thanh phan ho so",
+        "can gi",
+        "can nhung gi",
+        "mang gi",
+        "mang theo",
+        "chuan bi gi",
+        "can giay",
+        "ho so can",
+        "bo ho so",
+        "to khai",
+        "mau don",
+        "nop them gi",
+        "ho so gi",
+        "gom nhung gi",
+        "can nhung giay",
+        "giay gi",
+        "can mang",
+    ),
     "fees": (
-        "le phi", "phi", "bao nhieu tien", "het bao nhieu", "mat bao nhieu", "ton bao nhieu",
-        "bao nhieu tien", "tien", "mien phi", "gia", "chi phi", "nop phat bao nhieu",
+        "le phi",
+        "bao nhieu tien",
+        "het bao nhieu",
+        "mat bao nhieu",
+        "ton bao nhieu",
+        "mien phi",
+        "chi phi",
+        "phi bao nhieu",
+        "phi la",
+        "mat phi",
+        "tien phi",
+        "dong phi",
+        "phi lam",
     ),
     "time": (
-        "bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "bao gio co", "khi nao co",
-        "khi nao nhan", "lau khong", "mat may", "trong bao lau", "may hom", "may tuan",
+        "bao lau",
+        "may ngay",
+        "bao nhieu ngay",
+        "thoi gian",
+        "thoi han giai quyet",
+        "bao gio co",
+        "khi nao co",
+        "khi nao nhan",
+        "mat may",
+        "may hom",
+        "may tuan",
+        "lay ngay",
+        "trong ngay",
     ),
     "online": (
-        "online", "truc tuyen", "qua mang", "tren mang", "dich vu cong", "tai nha", "qua dien thoai",
-        "vneid", "qua app", "tren app", "qua internet",
+        "online",
+        "truc tuyen",
+        "qua mang",
+        "tren mang",
+        "dich vu cong",
+        "tai nha",
+        "vneid",
+        "qua app",
+        "tren app",
+        "qua internet",
+        "vssid",
     ),
     "where": (
-        "o dau", "noi nao", "cho nao", "co quan nao", "di dau", "den dau", "nop tai", "lam tai dau",
-        "dia chi", "o cho nao", "noi nop", "cap nao",
-    ),
-    "documents": (
-        "giay to", "ho so gom", "thanh phan ho so", "can gi", "can nhung gi", "mang gi", "mang theo",
-        "chuan bi", "can nhung", "can giay", "ho so can", "bo ho so", "to khai", "mau don", "can co",
+        "o dau",
+        "noi nao",
+        "cho nao",
+        "co quan nao",
+        "di dau",
+        "den dau",
+        "lam tai dau",
+        "dia chi",
+        "noi nop",
+        "o xa nao",
+        "nop tai",
+        "phong nao",
     ),
     "eligibility": (
-        "ai duoc", "dieu kien", "doi tuong", "co duoc khong", "duoc khong", "ai co the", "ai phai",
-        "co phai lam", "bat buoc", "co can", "uy quyen",
+        "ai duoc",
+        "dieu kien",
+        "doi tuong",
+        "ai co the",
+        "ai phai",
+        "bat buoc",
+        "ai co trach nhiem",
+        "truong hop nao",
+        "co phai",
+        "da duoc",
+        "co duoc",
     ),
     "result": (
-        "nhan duoc gi", "ket qua", "nhan ket qua", "tra ket qua", "duoc cap gi", "nhan o dau",
+        "nhan duoc gi",
+        "ket qua",
+        "nhan giay gi",
+        "duoc cap gi",
+        "gia tri su dung",
+        "co gia tri",
+        "muc huong",
+        "duoc huong bao nhieu",
+        "huong may thang",
+        "nhan qua buu dien",
+        "duoc nhan gi",
     ),
-    "steps": (
-        "cac buoc", "trinh tu", "quy trinh", "nhu the nao", "the nao", "lam sao", "cach lam",
-        "thu tuc lam", "huong dan", "lam gi", "ra sao",
-    ),
+    "steps": ("cac buoc", "trinh tu", "quy trinh", "cach lam", "thu tuc lam", "huong dan"),
+}
+WEAK_CUES: dict[str, tuple[str, ...]] = {
+    "steps": ("nhu the nao", "the nao", "lam sao", "ra sao"),
+    "eligibility": ("duoc khong", "co can"),
+    "fees": ("phi", "tien"),
+    "documents": ("chuan bi",),
 }
 
-_CUE_PATTERNS = {
-    aspect: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) + r")\b")
-    for aspect, cues in ASPECT_CUES.items()
-}
+
+def _patterns(cues: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+    return {
+        aspect: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(words, key=len, reverse=True)) + r")\b")
+        for aspect, words in cues.items()
+    }
+
+
+_STRONG = _patterns(STRONG_CUES)
+_WEAK = _patterns(WEAK_CUES)
 
 
 def detect_aspect(text: str) -> str | None:
     """The aspect a message asks about, or None when it asks in general."""
     normalized = normalize(text)
-    for aspect, pattern in _CUE_PATTERNS.items():
-        if pattern.search(normalized):
-            return aspect
-    return None
+    return _last(_STRONG, normalized) or _last(_WEAK, normalized)
+
+
+def _last(patterns: dict[str, re.Pattern[str]], text: str) -> str | None:
+    ends = {
+        aspect: max(match.end() for match in matches)
+        for aspect, pattern in patterns.items()
+        if (matches := list(pattern.finditer(text)))
+    }
+    return max(ends, key=ends.__getitem__) if ends else None

@@ -61,4 +61,3 @@ class DossierCodeExtractor(GraphComponent):
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         if is_only_dossier_codes(text):
             set_intent(message, STATUS_INTENT, 1.0)
-

@@ -16,10 +16,14 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 from nlu.text import normalize
 
 _UNIGRAM, _BIGRAM, _TRIGRAM = 1.0, 1.6, 0.25
+# A message about a procedure is weaker evidence for the life events it
+# belongs to ("bố tôi mất, làm khai tử" -> người thân qua đời).
+_LIFE_EVENT_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class CardText:
     kind: str  # "procedure" or "life_event"
     id: str
     phrases: tuple[str, ...]
+    life_events: tuple[str, ...] = ()  # of a procedure
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,12 @@ class Match:
 def card_text(card: Mapping) -> CardText:
     """The phrases of a card given as a dict (YAML or JSON form)."""
     phrases = [card["name"], *card.get("aliases", []), *card.get("examples", [])]
-    return CardText(kind=card.get("kind", "procedure"), id=card["id"], phrases=tuple(phrases))
+    return CardText(
+        kind=card.get("kind", "procedure"),
+        id=card["id"],
+        phrases=tuple(phrases),
+        life_events=tuple(card.get("life_events", [])),
+    )
 
 
 def features(text: str) -> dict[str, float]:
@@ -57,7 +67,7 @@ def features(text: str) -> dict[str, float]:
         padded = f" {word} "
         for i in range(len(padded) - 2):
             feats["c:" + padded[i : i + 3]] = _TRIGRAM
-    for first, second in zip(words, words[1:]):
+    for first, second in pairwise(words):
         feats[f"b:{first} {second}"] = _BIGRAM
     return dict(feats)
 
@@ -94,7 +104,9 @@ class Matcher:
         query = features(text)
         if not query:
             return Match((), ())
-        query_mass = sum(self._weight(f, w) for f, w in query.items()) or 1.0
+        # Words no card uses cannot point to a card: they do not count
+        # against the cards either ("Xin cho biết ..." around a question).
+        query_mass = sum(self._weight(f, w) for f, w in query.items() if f in self._index) or 1.0
         shared: dict[tuple[int, int], float] = defaultdict(float)
         for feat, base in query.items():
             weight = self._weight(feat, base)
@@ -107,11 +119,20 @@ class Matcher:
             score = _harmonic(phrase_cover, query_cover, beta=1.5)
             if score > best.get(c, 0.0):
                 best[c] = score
+        self._propagate_to_life_events(best)
         ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
         return Match(
             procedures=self._top(ranked, "procedure", limit),
             life_events=self._top(ranked, "life_event", limit),
         )
+
+    def _propagate_to_life_events(self, best: dict[int, float]) -> None:
+        positions = {card.id: i for i, card in enumerate(self._cards) if card.kind == "life_event"}
+        for c, score in list(best.items()):
+            for event in self._cards[c].life_events:
+                if event in positions:
+                    e = positions[event]
+                    best[e] = max(best.get(e, 0.0), score * _LIFE_EVENT_SHARE)
 
     def _top(self, ranked: list[tuple[int, float]], kind: str, limit: int) -> tuple[Candidate, ...]:
         top = [Candidate(self._cards[c].id, round(s, 4)) for c, s in ranked if self._cards[c].kind == kind]

@@ -11,4 +11,4 @@ def set_intent(message: Message, name: str, confidence: float) -> None:
     intent = {"name": name, "confidence": confidence}
     ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != name]
     message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)

@@ -43,6 +43,9 @@ def to_contract(text: str, result: dict[str, Any]) -> dict[str, Any]:
 
 async def _parse_lines(model: str) -> None:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa logs message text at debug level
 
     with contextlib.redirect_stdout(sys.stderr):
         agent = Agent.load(model)

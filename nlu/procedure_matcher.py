@@ -23,6 +23,8 @@ LIFE_EVENT_CANDIDATES = "life_event_candidates"
 # When the classifier gives up but the message plainly names a procedure
 # ("sổ đỏ", "bằng lái"), it is a procedure question.
 _WEAK_INTENTS = {"nlu_fallback", "out_of_scope"}
+# How much better a life event must match to beat a procedure question.
+_LIFE_EVENT_MARGIN = 0.1
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -72,15 +74,13 @@ class ProcedureMatcher(GraphComponent):
 
         intent = (message.get(INTENT) or {}).get("name")
         entities = list(message.get(ENTITIES, []))
-        life_event_wins = bool(life_events) and (
-            intent == "life_event" or not procedures or life_events[0].score > procedures[0].score
-        )
-        if life_event_wins:
+        if intent in _WEAK_INTENTS and procedures and procedures[0].score >= self._config["override_score"]:
+            set_intent(message, "ask_procedure", procedures[0].score)
+            intent = "ask_procedure"
+        if life_events and _prefers_life_event(intent, procedures, life_events):
             entities.append(self._entity("life_event", life_events[0].id, life_events[0].score))
         elif procedures:
             entities.append(self._entity("procedure", procedures[0].id, procedures[0].score))
-            if intent in _WEAK_INTENTS and procedures[0].score >= self._config["override_score"]:
-                set_intent(message, "ask_procedure", procedures[0].score)
         aspect = detect_aspect(text)
         if aspect:
             entities.append(self._entity("aspect", aspect, 1.0))
@@ -94,3 +94,10 @@ class ProcedureMatcher(GraphComponent):
             "extractor": self.__class__.__name__,
         }
 
+
+def _prefers_life_event(intent: str | None, procedures: list, life_events: list) -> bool:
+    """The classifier's intent leans the choice; a clearly better match overrides it."""
+    if intent == "life_event" or not procedures:
+        return True
+    margin = _LIFE_EVENT_MARGIN if intent == "ask_procedure" else 0.0
+    return life_events[0].score > procedures[0].score + margin

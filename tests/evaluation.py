@@ -30,7 +30,7 @@ def load(name: str) -> list[dict]:
 
 def by_tag(rows: list[dict], hit: Callable[[dict, dict], bool], results: list[dict]) -> dict[str, tuple[float, int]]:
     groups: dict[str, list[bool]] = defaultdict(list)
-    for row, result in zip(rows, results):
+    for row, result in zip(rows, results, strict=True):
         ok = hit(row, result)
         groups["overall"].append(ok)
         for tag in row.get("tags") or []:
@@ -47,8 +47,8 @@ def intent_scores(model: str) -> dict[str, tuple[float, int]]:
 def procedure_scores(model: str) -> dict[str, dict[str, tuple[float, int]]]:
     rows = load("procedures.yml")
     results = parse([r["text"] for r in rows], model=model)
-    procedure_rows = [(r, res) for r, res in zip(rows, results) if r.get("procedure")]
-    event_rows = [(r, res) for r, res in zip(rows, results) if r.get("life_event")]
+    procedure_rows = [(r, res) for r, res in zip(rows, results, strict=True) if r.get("procedure")]
+    event_rows = [(r, res) for r, res in zip(rows, results, strict=True) if r.get("life_event")]
     p_rows, p_res = [r for r, _ in procedure_rows], [res for _, res in procedure_rows]
     e_rows, e_res = [r for r, _ in event_rows], [res for _, res in event_rows]
     return {
@@ -60,7 +60,7 @@ def procedure_scores(model: str) -> dict[str, dict[str, tuple[float, int]]]:
         "aspect": by_tag(
             [r for r in p_rows if r.get("aspect")],
             lambda row, res: res["entities"]["aspect"] == row["aspect"],
-            [res for r, res in zip(p_rows, p_res) if r.get("aspect")],
+            [res for r, res in zip(p_rows, p_res, strict=True) if r.get("aspect")],
         ),
     }
 

@@ -18,7 +18,8 @@ def parse(texts: list[str], model: str = "models/current.tar.gz", env: dict[str,
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        # The default app database (seeded by `make setup`), unless a test says otherwise.
+        env={**{k: v for k, v in os.environ.items() if k != "TTHC_DATABASE_URL"}, **(env or {})},
         check=True,
         timeout=1200,
     )

@@ -6,8 +6,10 @@ exposed. Every request is validated; the citizen never sees a stack trace.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -82,7 +84,8 @@ def _reply(raw: dict) -> dict:
 
 
 def create_app() -> Starlette:
-    async def lifespan(app: Starlette):  # noqa: ANN202
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=3.0)) as http:
             app.state.http = http
             yield

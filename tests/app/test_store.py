@@ -5,13 +5,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from sqlalchemy import select
 
 from database import session_scope
 from knowledge import store
-from knowledge.models import CardRevision
 from knowledge.loader import CARDS_DIR
+from knowledge.models import CardRevision
 from knowledge.schema import ProcedureCard
 
 

@@ -1,6 +1,7 @@
 """Vietnamese segmentation and the Rasa tokenizer: offsets are exact."""
 
 import unicodedata
+from itertools import pairwise
 
 import pytest
 from rasa.shared.nlu.constants import TEXT, TOKENS_NAMES
@@ -30,7 +31,7 @@ def test_every_word_is_the_exact_substring_at_its_offsets(text):
         assert text[word.start : word.end] == word.text
     starts = [w.start for w in words]
     assert starts == sorted(starts)
-    assert all(a.end <= b.start for a, b in zip(words, words[1:]))
+    assert all(a.end <= b.start for a, b in pairwise(words))
 
 
 def test_syllables_of_a_word_are_joined_and_folded():
