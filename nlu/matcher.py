@@ -13,6 +13,7 @@ every card uses ("thủ tục", "giấy tờ", "lệ phí") count for little.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class CardText:
     id: str
     phrases: tuple[str, ...]
     life_events: tuple[str, ...] = ()  # of a procedure
+    short_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,12 @@ def card_text(card: Mapping) -> CardText:
         id=card["id"],
         phrases=tuple(phrases),
         life_events=tuple(card.get("life_events", [])),
+        short_code=card.get("short_code"),
     )
+
+
+# What staff put on posters and links: "#KS", "KS", "/start ks" (Telegram).
+_SHORT_CODE_MESSAGE = re.compile(r"^\s*(?:/start\s+|#)?([A-Za-z][A-Za-z0-9]{1,9})\s*$")
 
 
 def features(text: str) -> dict[str, float]:
@@ -93,6 +100,13 @@ class Matcher:
                 for feat in feats:
                     self._index[feat].append((c, p))
             self._phrase_mass.append(masses)
+
+        self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
+
+    def by_short_code(self, text: str) -> CardText | None:
+        """The card a deep-link message names by its short code, if any."""
+        found = _SHORT_CODE_MESSAGE.match(text)
+        return self._short_codes.get(found.group(1).upper()) if found else None
 
     def __len__(self) -> int:
         return len(self._cards)

@@ -14,7 +14,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from nlu.aspects import detect_aspect
 from nlu.card_source import CardSource
-from nlu.matcher import CANDIDATE_SCORE
+from nlu.matcher import CANDIDATE_SCORE, CardText, Matcher
 from nlu.message import set_intent
 from settings import get_settings
 
@@ -63,8 +63,12 @@ class ProcedureMatcher(GraphComponent):
             self._annotate(message, matcher)
         return messages
 
-    def _annotate(self, message: Message, matcher: Any) -> None:
+    def _annotate(self, message: Message, matcher: Matcher) -> None:
         text = message.get(TEXT) or ""
+        linked = matcher.by_short_code(text)
+        if linked is not None:
+            self._annotate_deep_link(message, linked)
+            return
         match = matcher.match(text, limit=self._config["candidates"])
         minimum = self._config["min_score"]
         procedures = [c for c in match.procedures if c.score >= minimum]
@@ -85,6 +89,14 @@ class ProcedureMatcher(GraphComponent):
         if aspect:
             entities.append(self._entity("aspect", aspect, 1.0))
         message.set(ENTITIES, entities, add_to_output=True)
+
+    def _annotate_deep_link(self, message: Message, card: CardText) -> None:
+        """A short code from a poster or link ("#KS") opens that card."""
+        entity = "life_event" if card.kind == "life_event" else "procedure"
+        set_intent(message, "life_event" if card.kind == "life_event" else "ask_procedure", 1.0)
+        candidates = [{"id": card.id, "score": 1.0}]
+        message.set(CANDIDATES if entity == "procedure" else LIFE_EVENT_CANDIDATES, candidates, add_to_output=True)
+        message.set(ENTITIES, [*message.get(ENTITIES, []), self._entity(entity, card.id, 1.0)], add_to_output=True)
 
     def _entity(self, name: str, value: str, score: float) -> dict[str, Any]:
         return {

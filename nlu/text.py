@@ -22,7 +22,7 @@ _NON_WORD = re.compile(r"[^\w\s]+")
 # Citizens type them in lower case and with spaces around the dashes.
 _DOSSIER_CODE = re.compile(
     r"(?<![\w.])"
-    r"(?P<prefix>[A-Za-z0-9]{1,6}(?:\s?\.\s?[A-Za-z0-9]{1,6}){1,5})"
+    r"(?P<prefix>[A-Za-z0-9]{1,6}(?:\.[A-Za-z0-9]{1,6}){1,5})"
     r"\s?-\s?(?P<date>\d{6})\s?-\s?(?P<seq>\d{3,6})"
     r"(?![\w])"
 )

@@ -46,3 +46,13 @@ def test_new_card_is_matched_without_retraining():
 
 def test_empty_message(matcher):
     assert matcher.match("").procedures == ()
+
+
+@pytest.mark.parametrize("text", ["#KS", "ks", " #Ks ", "/start ks"])
+def test_short_codes_open_their_card(matcher, text):
+    assert matcher.by_short_code(text).id == "khai-sinh"
+
+
+@pytest.mark.parametrize("text", ["ok", "khai sinh", "#", "KSX"])
+def test_other_messages_are_not_short_codes(matcher, text):
+    assert matcher.by_short_code(text) is None

@@ -103,3 +103,10 @@ def test_a_new_alias_is_matched_within_seconds_without_retraining(chat):
     store.save_card(card.model_copy(update={"aliases": [*card.aliases, "giấy chứng nhận độc thân vui tính"]}), "e2e")
     answer = _until(lambda: texts(chat.say("giay chung nhan doc than vui tinh")), card.name)
     assert card.name in answer
+
+
+def test_a_short_code_from_a_poster_opens_its_card(chat):
+    card = store.get_card("procedure", "khai-sinh")
+    assert card.name in texts(chat.say(f"#{card.short_code}"))
+    event = store.get_card("life_event", "sinh-con")
+    assert len(chat.say(event.short_code.lower())[0]["buttons"]) == len(event.steps)

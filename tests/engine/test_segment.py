@@ -4,7 +4,8 @@ import unicodedata
 from itertools import pairwise
 
 import pytest
-from rasa.shared.nlu.constants import TEXT, TOKENS_NAMES
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.segment import segment

@@ -46,6 +46,7 @@ def test_normalize_expands_zalo_abbreviations(text, expected):
         ("ma hs cua em la h29.22-240903-0007 a", "H29.22-240903-0007"),
         ("Hồ sơ G01.912.000 - 241012 - 0105 đến đâu rồi?", "G01.912.000-241012-0105"),
         ("(H48.10.3-250101-0001).", "H48.10.3-250101-0001"),
+        ("nộp ở UBND. H29.22-240903-0007 nhé", "H29.22-240903-0007"),
     ],
 )
 def test_dossier_codes_are_found_inside_sentences_in_canonical_form(text, code):
