@@ -20,7 +20,10 @@ class Catalog:
 
 @lru_cache(maxsize=1)
 def get_catalog() -> Catalog:
-    raw = yaml.safe_load(get_settings().catalog_file.read_text(encoding="utf-8"))
+    path = get_settings().catalog_file
+    if not path.is_file():
+        raise FileNotFoundError(f"The catalog of ids is not at {path}: set TTHC_CATALOG to its path.")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return Catalog(
         procedures={pid: entry["name"] for pid, entry in raw["procedures"].items()},
         life_events=dict(raw["life_events"]),
