@@ -27,6 +27,16 @@ class Settings:
     hotline: str
     office_name: str
     office_hours: str
+    rasa_token: str | None
+    push_secrets: dict[str, str]  # source system -> HMAC secret of the push API
+    push_replay_seconds: int
+    second_factor_key: str
+    second_factor_max_failures: int
+    second_factor_lock_minutes: int
+    dossier_source: str  # "local" (the mirror) or "http" (a province's look-up API)
+    dossier_http_config: Path
+    console_port: int
+    notify_windows_hours: dict[str, int]  # channel -> hours after the citizen's last message
 
 
 @lru_cache(maxsize=1)
@@ -44,4 +54,21 @@ def get_settings() -> Settings:
         office_hours=env.get(
             "TTHC_OFFICE_HOURS", "giờ hành chính, từ thứ Hai đến thứ Sáu (một số nơi làm cả sáng thứ Bảy)"
         ),
+        rasa_token=env.get("TTHC_RASA_TOKEN") or None,
+        push_secrets=_pairs(env.get("TTHC_PUSH_SECRETS", "")),
+        push_replay_seconds=int(env.get("TTHC_PUSH_REPLAY_SECONDS", "300")),
+        second_factor_key=env.get("TTHC_SECOND_FACTOR_KEY", "dev-only-second-factor-key"),
+        second_factor_max_failures=int(env.get("TTHC_SECOND_FACTOR_MAX_FAILURES", "3")),
+        second_factor_lock_minutes=int(env.get("TTHC_SECOND_FACTOR_LOCK_MINUTES", "15")),
+        dossier_source=env.get("TTHC_DOSSIER_SOURCE", "local"),
+        dossier_http_config=Path(env.get("TTHC_DOSSIER_HTTP_CONFIG", ROOT / "dossiers" / "http_source.example.yml")),
+        console_port=int(env.get("TTHC_CONSOLE_PORT", "8010")),
+        # Zalo OA delivers consultation messages only within a window after the
+        # citizen's last message; other channels have none.
+        notify_windows_hours={k: int(v) for k, v in _pairs(env.get("TTHC_NOTIFY_WINDOWS", "zalo_oa:168")).items()},
     )
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """ "a:x,b:y" -> {"a": "x", "b": "y"} (secrets never appear in logs)."""
+    return dict(item.split(":", 1) for item in text.split(",") if ":" in item)

@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import knowledge.models  # noqa: F401 - registers the tables
+import dossiers.models  # noqa: F401 - registers the tables
+import knowledge.models  # noqa: F401
 from database import Base, get_engine
 
 url = context.config.attributes.get("database_url")

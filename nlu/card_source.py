@@ -28,7 +28,7 @@ _CARDS_SQL = text("SELECT data FROM cards")
 
 class CardSource:
     def __init__(self, database_url: str, refresh_seconds: float = 2.0) -> None:
-        self._engine = create_engine(database_url, pool_pre_ping=True)
+        self._engine = create_engine(_engine_env_url(database_url), pool_pre_ping=True)
         self._refresh_seconds = refresh_seconds
         self._checked_at = float("-inf")
         self._token: Any = None
@@ -55,6 +55,11 @@ class CardSource:
         self._matcher = Matcher(card_text(card) for card in cards)
         self._token = token
         logger.info("Loaded %d cards for matching.", len(cards))
+
+
+def _engine_env_url(url: str) -> str:
+    """The app names psycopg 3 (SQLAlchemy 2); the engine has SQLAlchemy 1.4 and psycopg2."""
+    return url.replace("postgresql+psycopg://", "postgresql+psycopg2://", 1)
 
 
 def _as_dict(value: Any) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,8 +22,6 @@ def _use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> Iterator[str]:
     """A fresh, migrated app database: SQLite and PostgreSQL in turn."""
-    from sqlalchemy import create_engine, text
-
     from database import migrate
 
     if request.param == "sqlite":
@@ -32,20 +31,29 @@ def database_url(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> Itera
         yield url
         get_settings.cache_clear()
         return
+    with postgres_schema() as url:
+        _use_database(monkeypatch, url)
+        migrate(url)
+        yield url
+    get_settings.cache_clear()
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL of a fresh schema in the PostgreSQL test database, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    from database import get_engine
+
     schema = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    _use_database(monkeypatch, url)
-    migrate(url)
     try:
         yield url
     finally:
-        from database import get_engine
-
         get_engine(url).dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-        get_settings.cache_clear()

@@ -4,31 +4,69 @@ fresh app database seeded from the cards."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
 from settings import get_settings
+from tests.conftest import postgres_schema
 from tests.support import ROOT
 
 MODEL = os.environ.get("MODEL", "models/current.tar.gz")
 START_TIMEOUT = 240
 
 
+PUSH_SOURCE, PUSH_SECRET = "province-test", "e2e-push-secret"
+
+
 @dataclass(frozen=True)
 class Stack:
     rasa_url: str
     webchat_url: str
+    dossier_url: str
     database_url: str
-    env: dict[str, str]
+    callback: CallbackReceiver
+
+
+class CallbackReceiver:
+    """Stands in for a platform: Rasa's callback channel posts the bot's messages here."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[dict]] = defaultdict(list)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                receiver.messages[body.get("recipient_id", "")].append(body)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, recipient: str, count: int, seconds: float = 20) -> list[dict]:
+        deadline = time.monotonic() + seconds
+        while len(self.messages[recipient]) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return list(self.messages[recipient])
 
 
 def _free_port() -> int:
@@ -51,11 +89,21 @@ def _wait(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
     raise RuntimeError(f"{name} did not start in {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole stack runs once on SQLite (the default) and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("stack")
-    database_url = f"sqlite:///{work / 'app.db'}"
-    action_port, rasa_port, web_port = _free_port(), _free_port(), _free_port()
+    action_port, rasa_port, web_port, dossier_port = _free_port(), _free_port(), _free_port(), _free_port()
+    callback = CallbackReceiver()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -66,6 +114,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "TTHC_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "TTHC_WEBCHAT_PORT": str(web_port),
         "TTHC_HOTLINE": "1900 0000",
+        "TTHC_CONSOLE_PORT": str(dossier_port),
+        "TTHC_PUSH_SECRETS": f"{PUSH_SOURCE}:{PUSH_SECRET}",
+        "TTHC_SECOND_FACTOR_KEY": "e2e-second-factor-key",
     }
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import"], cwd=ROOT, env=env, check=True)
     # This test process reads and edits the same database as the stack.
@@ -73,15 +124,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     get_settings.cache_clear()
     endpoints = work / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    credentials = work / "credentials.yml"
+    credentials.write_text(f'rest:\ncallback:\n  url: "{callback.url}"\n')
 
     commands = {
         "actions": [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
         "rasa": [
             ".venv-engine/bin/rasa", "run", "--model", MODEL, "--endpoints", str(endpoints),
-            "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port),
+            "--credentials", str(credentials), "--interface", "127.0.0.1", "--port", str(rasa_port),
             "--enable-api",
         ],
         "webchat": [".venv/bin/python", "-m", "channels.webchat"],
+        "dossiers": [".venv/bin/python", "-m", "dossiers", "serve"],
     }  # fmt: skip
     processes: dict[str, subprocess.Popen] = {}
     logs: dict[str, Path] = {}
@@ -93,7 +147,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _wait(f"http://127.0.0.1:{action_port}/health", processes["actions"], "action server", logs["actions"])
         _wait(f"http://127.0.0.1:{rasa_port}/status", processes["rasa"], "Rasa server", logs["rasa"])
         _wait(f"http://127.0.0.1:{web_port}/", processes["webchat"], "web chat", logs["webchat"])
-        yield Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}", database_url, env)
+        _wait_port(dossier_port, processes["dossiers"], "dossier service", logs["dossiers"])
+        yield Stack(
+            rasa_url=f"http://127.0.0.1:{rasa_port}",
+            webchat_url=f"http://127.0.0.1:{web_port}",
+            dossier_url=f"http://127.0.0.1:{dossier_port}",
+            database_url=database_url,
+            callback=callback,
+        )
     finally:
         for process in processes.values():
             process.terminate()
@@ -102,6 +163,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        callback.server.shutdown()
+
+
+def _wait_port(port: int, process: subprocess.Popen, name: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{name} did not start in {START_TIMEOUT}s")
 
 
 class Chat:

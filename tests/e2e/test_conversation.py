@@ -37,12 +37,8 @@ def test_handoff_gives_the_configured_hotline(chat):
 
 
 def test_menu_button_payloads_work(chat):
-    assert "dichvucong.gov.vn" in texts(chat.say("/check_status"))
+    assert "mã hồ sơ" in texts(chat.say("/check_status"))
     assert "VNeID" in texts(chat.say("/create_account"))
-
-
-def test_a_dossier_code_alone_is_a_status_request(chat):
-    assert "Tra cứu hồ sơ" in texts(chat.say("H29.22-240903-0007"))
 
 
 def test_procedure_question_gets_the_aspect_asked_then_follow_up_keeps_context(chat):
