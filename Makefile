@@ -73,6 +73,7 @@ lint: $(APP)/.ready
 test: setup lint $(MODEL)
 	$(APP)/bin/python -m knowledge validate
 	$(RASA) data validate --config config.yml $(RASA_FILES) --fail-on-warnings
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results 1>&2
 	$(ENGINE)/bin/python -m pytest -q tests/engine tests/shared
 	$(APP)/bin/python -m pytest -q tests/shared tests/app tests/e2e
 

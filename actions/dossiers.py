@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.guides import offer_resume
 from actions.responses import send
 from dossiers import store
 from dossiers.codes import is_valid_code
@@ -131,6 +132,7 @@ class ActionDossierStatus(Action):
             dispatcher.utter_message(text=BAD_CODE if looks_like_code and asked else ASK_CODE)
             return [SlotSet("requested", "dossier_code")]
         found = await answer_status(dispatcher, codes)
+        offer_resume(dispatcher, tracker)
         return [SlotSet("requested", None), SlotSet("dossier_code", found or codes[-1])]
 
 

@@ -8,28 +8,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.context import ASKED, candidates_of, entity, resolve_procedure
+from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
 from knowledge.answers import Answer, Button, answer_life_event, answer_procedure, ask_which, payload
 from knowledge.schema import LifeEventCard, ProcedureCard
-from nlu.matcher import CONFIDENT_SCORE, is_confident
 
 MISSING_CARD = (
     "Dạ, em chưa có thông tin về thủ tục này. Anh/chị tra cứu trên Cổng Dịch vụ công "
     'https://dichvucong.gov.vn hoặc bấm "Gặp cán bộ" ạ.'
 )
-
-
-def _entity(tracker: Tracker, name: str) -> str | None:
-    return next(tracker.get_latest_entity_values(name), None)
-
-
-def _candidates(tracker: Tracker) -> list[dict]:
-    return tracker.latest_message.get("procedure_candidates") or []
-
-
-def _from_button(tracker: Tracker) -> bool:
-    return (tracker.latest_message.get("text") or "").startswith("/")
 
 
 class ActionAnswerProcedure(Action):
@@ -43,13 +32,13 @@ class ActionAnswerProcedure(Action):
         return "action_answer_procedure"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        aspect = _entity(tracker, "aspect")
-        life_event = _entity(tracker, "life_event")
-        if life_event and not _entity(tracker, "procedure"):
+        aspect = entity(tracker, "aspect")
+        life_event = entity(tracker, "life_event")
+        if life_event and not entity(tracker, "procedure"):
             return _answer_life_event(dispatcher, life_event)
-        procedure_id = self._procedure(tracker)
-        if procedure_id == _ASKED:
-            self._ask_which(dispatcher, _candidates(tracker))
+        procedure_id = resolve_procedure(tracker)
+        if procedure_id == ASKED:
+            self._ask_which(dispatcher, candidates_of(tracker))
             return []
         if procedure_id is None:
             send(dispatcher, _ask_for_procedure())
@@ -59,22 +48,8 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(text=MISSING_CARD)
             return [SlotSet("procedure", None)]
         send(dispatcher, answer_procedure(card, aspect))
+        offer_resume(dispatcher, tracker)
         return [SlotSet("procedure", card.id)]
-
-    @staticmethod
-    def _procedure(tracker: Tracker) -> str | None:
-        """The procedure to answer, ``_ASKED`` if the citizen must choose, or None."""
-        named = _entity(tracker, "procedure")
-        if named and _from_button(tracker):
-            return named
-        candidates = _candidates(tracker)
-        scores = [c["score"] for c in candidates]
-        if is_confident(scores):
-            return candidates[0]["id"]
-        in_context = tracker.get_slot("procedure")
-        if in_context and not (scores and scores[0] >= CONFIDENT_SCORE):
-            return in_context  # a follow-up: "còn lệ phí thì sao?"
-        return _ASKED if candidates else None
 
     @staticmethod
     def _ask_which(dispatcher: CollectingDispatcher, candidates: list[dict]) -> None:
@@ -84,9 +59,6 @@ class ActionAnswerProcedure(Action):
             if card is not None:
                 pairs.append((card.id, card.name))
         send(dispatcher, ask_which(pairs) if pairs else _ask_for_procedure())
-
-
-_ASKED = "?"
 
 
 def _ask_for_procedure() -> Answer:
@@ -114,8 +86,10 @@ class ActionAnswerLifeEvent(Action):
         return "action_answer_life_event"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        life_event = _entity(tracker, "life_event")
-        if life_event:
-            return _answer_life_event(dispatcher, life_event)
-        send(dispatcher, _ask_for_procedure())
-        return []
+        life_event = entity(tracker, "life_event")
+        if not life_event:
+            send(dispatcher, _ask_for_procedure())
+            return []
+        events = _answer_life_event(dispatcher, life_event)
+        offer_resume(dispatcher, tracker)
+        return events

@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import dossiers.models  # noqa: F401 - registers the tables
+import actions.models  # noqa: F401 - registers the tables
+import dossiers.models  # noqa: F401
 import knowledge.models  # noqa: F401
 from database import Base, get_engine
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,3 +26,32 @@ def parse(texts: list[str], model: str = "models/current.tar.gz", env: dict[str,
         timeout=1200,
     )
     return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """Base of the local servers that stand in for systems outside the project."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def read_json(self) -> dict:
+        return json.loads(self.rfile.read(int(self.headers["content-length"])))
+
+    def reply(self, status: int, body: bytes = b"{}") -> None:
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class LocalServer:
+    """A threaded HTTP server on a free port of 127.0.0.1."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

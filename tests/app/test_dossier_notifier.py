@@ -3,9 +3,6 @@ unhealthy Rasa (the healthy path is tested end to end in tests/e2e)."""
 
 import asyncio
 import datetime as dt
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -16,6 +13,7 @@ from dossiers import notifier, store
 from dossiers.events import StatusEvent
 from dossiers.models import Notification, Subscription
 from settings import get_settings
+from tests.support import LocalServer, QuietHandler
 
 CODE = "H29.22-240903-0007"
 
@@ -26,20 +24,13 @@ class FakeRasa:
         self.requests: list[tuple[str, dict]] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                fake.requests.append((self.path, body))
-                self.send_response(fake.statuses.pop(0) if fake.statuses else 200)
-                self.end_headers()
-                self.wfile.write(b"{}")
+                fake.requests.append((self.path, self.read_json()))
+                self.reply(fake.statuses.pop(0) if fake.statuses else 200)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LocalServer(Handler)
+        self.url = self.server.url
 
 
 @pytest.fixture
@@ -48,7 +39,7 @@ def rasa(database_url, monkeypatch):
     monkeypatch.setenv("TTHC_RASA_URL", fake.url)
     get_settings.cache_clear()
     yield fake
-    fake.server.shutdown()
+    fake.server.close()
 
 
 def _event(event_id: str, status: str) -> None:

@@ -2,15 +2,14 @@
 
 import asyncio
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.dossiers
 from dossiers.sources import CircuitBreaker, HttpSource, HttpSourceConfig, SourceUnavailable
+from tests.support import LocalServer, QuietHandler
 
 CODE = "H29.22-240903-0007"
 
@@ -23,40 +22,30 @@ class Province:
         self.calls = 0
         province = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 province.calls += 1
                 if province.mode == "slow":
                     time.sleep(1.0)
                 if province.mode == "5xx":
-                    self._reply(503, b'{"error": "maintenance"}')
+                    self.reply(503, b'{"error": "maintenance"}')
                 elif province.mode == "garbage":
-                    self._reply(200, b"<html>not json</html>")
+                    self.reply(200, b"<html>not json</html>")
                 elif self.path.endswith("KHONG-CO"):
-                    self._reply(404, b"{}")
+                    self.reply(404)
                 else:
                     body = {"trangThai": "DANG_XU_LY", "ngayHenTra": "2024-09-10", "coQuanTiepNhan": "UBND xã A"}
-                    self._reply(200, json.dumps(body).encode())
+                    self.reply(200, json.dumps(body).encode())
 
-            def _reply(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LocalServer(Handler)
+        self.url = self.server.url
 
 
 @pytest.fixture
 def province():
     province = Province()
     yield province
-    province.server.shutdown()
+    province.server.close()
 
 
 def _source(province: Province, **overrides) -> HttpSource:

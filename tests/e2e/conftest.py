@@ -4,17 +4,14 @@ fresh app database seeded from the cards."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
 import subprocess
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -22,7 +19,7 @@ import pytest
 
 from settings import get_settings
 from tests.conftest import postgres_schema
-from tests.support import ROOT
+from tests.support import ROOT, LocalServer, QuietHandler
 
 MODEL = os.environ.get("MODEL", "models/current.tar.gz")
 START_TIMEOUT = 240
@@ -47,20 +44,14 @@ class CallbackReceiver:
         self.messages: dict[str, list[dict]] = defaultdict(list)
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                body = self.read_json()
                 receiver.messages[body.get("recipient_id", "")].append(body)
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
+                self.reply(200)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bot"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LocalServer(Handler)
+        self.url = f"{self.server.url}/bot"
 
     def wait_for(self, recipient: str, count: int, seconds: float = 20) -> list[dict]:
         deadline = time.monotonic() + seconds
@@ -163,7 +154,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        callback.server.shutdown()
+        callback.server.close()
 
 
 def _wait_port(port: int, process: subprocess.Popen, name: str, log: Path) -> None:

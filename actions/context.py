@@ -1,0 +1,39 @@
+"""What the conversation is about: the procedure in focus, from the latest
+message or from the context of earlier ones."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from nlu.matcher import CONFIDENT_SCORE, is_confident
+
+ASKED = "?"
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def candidates_of(tracker: Tracker) -> list[dict]:
+    return tracker.latest_message.get("procedure_candidates") or []
+
+
+def _from_button(tracker: Tracker) -> bool:
+    return (tracker.latest_message.get("text") or "").startswith("/")
+
+
+def resolve_procedure(tracker: Tracker) -> str | None:
+    """The procedure the message is about: named by a button, matched with
+    confidence, or in context for a follow-up. ``ASKED`` when the match is
+    unsure and the citizen must choose; None when there is nothing at all."""
+    named = entity(tracker, "procedure")
+    if named and _from_button(tracker):
+        return named
+    candidates = candidates_of(tracker)
+    scores = [c["score"] for c in candidates]
+    if is_confident(scores):
+        return candidates[0]["id"]
+    in_context = tracker.get_slot("procedure")
+    if in_context and not (scores and scores[0] >= CONFIDENT_SCORE):
+        return in_context  # a follow-up: "còn lệ phí thì sao?"
+    return ASKED if candidates else None
