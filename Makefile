@@ -25,7 +25,7 @@ help:
 	@echo "make parse  - one message per line on stdin -> one JSON line on stdout (MODEL=path to choose)"
 	@echo "make eval   - held-out accuracy of the Vietnamese and the stock pipelines (docs/evaluation.md)"
 
-setup: $(ENGINE)/.ready $(APP)/.ready var/.cards
+setup: $(ENGINE)/.ready $(APP)/.ready var/.cards var/.chromium
 
 $(ENGINE)/.ready: pyproject.toml requirements/constraints.txt scripts/requirements.py
 	@PY310=$$(scripts/find-python310) && { [ -x $(ENGINE)/bin/python ] || $$PY310 -m venv $(ENGINE); }
@@ -39,6 +39,12 @@ $(APP)/.ready: pyproject.toml scripts/requirements.py
 	$(APP)/bin/pip install -q --upgrade pip
 	python3 scripts/requirements.py app > $(APP)/requirements.txt
 	$(APP)/bin/pip install -q -r $(APP)/requirements.txt
+	touch $@
+
+# Headless Chromium (Debian's package) prints the QR posters to PDF and runs the browser tests.
+var/.chromium:
+	@mkdir -p var
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	touch $@
 
 # Seed cards into the app database (the source of truth at run time).

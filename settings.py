@@ -9,7 +9,7 @@ from the environment only and never logged.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +37,25 @@ class Settings:
     dossier_http_config: Path
     console_port: int
     notify_windows_hours: dict[str, int]  # channel -> hours after the citizen's last message
+    public_web_url: str  # where citizens open the web chat (links and QR posters)
+    telegram_bot_username: str | None
+    zalo_oa_id: str | None
+    # Messaging connectors (channels/): each runs only when its credentials are
+    # set. Secrets stay out of repr(), so a logged Settings leaks none of them.
+    zalo_oa_app_id: str
+    zalo_oa_secret: str = field(repr=False)  # OA secret key: webhook signatures
+    zalo_oa_app_secret: str = field(repr=False)  # app secret key: token refresh
+    zalo_oa_access_token: str = field(repr=False)  # first pair only: the token file wins once written
+    zalo_oa_refresh_token: str = field(repr=False)
+    zalo_oa_token_file: Path
+    zalo_oa_api_url: str  # base URLs are settings so that tests talk to 127.0.0.1
+    zalo_oauth_url: str
+    zalo_bot_token: str = field(repr=False)
+    zalo_bot_secret: str = field(repr=False)
+    zalo_bot_api_url: str
+    telegram_token: str = field(repr=False)
+    telegram_secret: str = field(repr=False)
+    telegram_api_url: str
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +85,25 @@ def get_settings() -> Settings:
         # Zalo OA delivers consultation messages only within a window after the
         # citizen's last message; other channels have none.
         notify_windows_hours={k: int(v) for k, v in _pairs(env.get("TTHC_NOTIFY_WINDOWS", "zalo_oa:168")).items()},
+        public_web_url=env.get("TTHC_PUBLIC_WEB_URL", "http://localhost:8000").rstrip("/"),
+        telegram_bot_username=env.get("TTHC_TELEGRAM_BOT_USERNAME") or None,
+        zalo_oa_id=env.get("TTHC_ZALO_OA_ID") or None,
+        zalo_oa_app_id=env.get("TTHC_ZALO_OA_APP_ID", "").strip(),
+        zalo_oa_secret=env.get("TTHC_ZALO_OA_SECRET", "").strip(),
+        # Zalo shows two keys: the OA secret key (webhook signatures) and the app
+        # secret key (OAuth). Set TTHC_ZALO_OA_APP_SECRET only when they differ.
+        zalo_oa_app_secret=(env.get("TTHC_ZALO_OA_APP_SECRET") or env.get("TTHC_ZALO_OA_SECRET", "")).strip(),
+        zalo_oa_access_token=env.get("TTHC_ZALO_OA_ACCESS_TOKEN", "").strip(),
+        zalo_oa_refresh_token=env.get("TTHC_ZALO_OA_REFRESH_TOKEN", "").strip(),
+        zalo_oa_token_file=Path(env.get("TTHC_ZALO_OA_TOKEN_FILE", ROOT / "var" / "zalo_oa_tokens.json")),
+        zalo_oa_api_url=env.get("TTHC_ZALO_OA_API_URL", "https://openapi.zalo.me").rstrip("/"),
+        zalo_oauth_url=env.get("TTHC_ZALO_OAUTH_URL", "https://oauth.zaloapp.com").rstrip("/"),
+        zalo_bot_token=env.get("TTHC_ZALO_BOT_TOKEN", "").strip(),
+        zalo_bot_secret=env.get("TTHC_ZALO_BOT_SECRET", "").strip(),
+        zalo_bot_api_url=env.get("TTHC_ZALO_BOT_API_URL", "https://bot-api.zaloplatforms.com").rstrip("/"),
+        telegram_token=env.get("TTHC_TELEGRAM_TOKEN", "").strip(),
+        telegram_secret=env.get("TTHC_TELEGRAM_SECRET", "").strip(),
+        telegram_api_url=env.get("TTHC_TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
     )
 
 

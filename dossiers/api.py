@@ -83,5 +83,9 @@ async def receive_event(request: Request) -> JSONResponse:
     return JSONResponse({"duplicate": result.duplicate, "notifications": result.notifications}, status_code=status)
 
 
+routes = [Route("/api/v1/dossier-events", receive_event, methods=["POST"])]
+
+
 def create_app() -> Starlette:
-    return Starlette(routes=[Route("/api/v1/dossier-events", receive_event, methods=["POST"])])
+    """The push API alone (the console serves it with the staff pages)."""
+    return Starlette(routes=routes)

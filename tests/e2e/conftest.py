@@ -126,7 +126,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
             "--enable-api",
         ],
         "webchat": [".venv/bin/python", "-m", "channels.webchat"],
-        "dossiers": [".venv/bin/python", "-m", "dossiers", "serve"],
+        "console": [".venv/bin/python", "-m", "console"],
     }  # fmt: skip
     processes: dict[str, subprocess.Popen] = {}
     logs: dict[str, Path] = {}
@@ -138,7 +138,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         _wait(f"http://127.0.0.1:{action_port}/health", processes["actions"], "action server", logs["actions"])
         _wait(f"http://127.0.0.1:{rasa_port}/status", processes["rasa"], "Rasa server", logs["rasa"])
         _wait(f"http://127.0.0.1:{web_port}/", processes["webchat"], "web chat", logs["webchat"])
-        _wait_port(dossier_port, processes["dossiers"], "dossier service", logs["dossiers"])
+        _wait_port(dossier_port, processes["console"], "console", logs["console"])
         yield Stack(
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             webchat_url=f"http://127.0.0.1:{web_port}",

@@ -1,0 +1,24 @@
+"""The console's web application: every route of the staff web service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from console import posters
+from dossiers import api
+from dossiers.notifier import run_forever
+
+
+def create_app(deliver_notifications: bool = True) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(run_forever()) if deliver_notifications else None
+        yield
+        if task is not None:
+            task.cancel()
+
+    return Starlette(routes=[*api.routes, *posters.routes], lifespan=lifespan)
