@@ -23,7 +23,7 @@ LIFE_EVENT_CANDIDATES = "life_event_candidates"
 # When the classifier gives up but the message plainly names a procedure
 # ("sổ đỏ", "bằng lái"), it is a procedure question.
 _WEAK_INTENTS = {"nlu_fallback", "out_of_scope"}
-# How much better a life event must match to beat a procedure question.
+# How much better one kind of card must match to overrule the classifier.
 _LIFE_EVENT_MARGIN = 0.1
 
 
@@ -109,7 +109,11 @@ class ProcedureMatcher(GraphComponent):
 
 def _prefers_life_event(intent: str | None, procedures: list, life_events: list) -> bool:
     """The classifier's intent leans the choice; a clearly better match overrides it."""
-    if intent == "life_event" or not procedures:
+    if not procedures:
         return True
-    margin = _LIFE_EVENT_MARGIN if intent == "ask_procedure" else 0.0
-    return life_events[0].score > procedures[0].score + margin
+    life_event, procedure = life_events[0].score, procedures[0].score
+    if intent == "life_event":
+        return procedure <= life_event + _LIFE_EVENT_MARGIN
+    if intent == "ask_procedure":
+        return life_event > procedure + _LIFE_EVENT_MARGIN
+    return life_event > procedure
