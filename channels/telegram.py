@@ -37,7 +37,7 @@ import httpx
 # this module handles both, and the deprecation warning on every 429 goes away.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -46,7 +46,8 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from channels.memory import ExpiringMap
-from channels.render import TELEGRAM, CallbackData, Option, Part, render
+from channels.output import RenderedOutput
+from channels.render import TELEGRAM, CallbackData, Option, Part, Rendered, render
 from channels.retry import Backoff, GaveUp, Sleep, Transient, with_retries
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
@@ -112,7 +113,7 @@ def _seconds(exc: RetryAfter) -> float | None:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(RenderedOutput):
     """Sends one turn's responses; stops the turn at the first failure (``outcomes`` as in Zalo OA)."""
 
     @classmethod
@@ -122,24 +123,17 @@ class TelegramOutput(OutputChannel):
     def __init__(
         self, bot: Bot, callbacks: CallbackData, backoff: Backoff | None = None, sleep: Sleep | None = None
     ) -> None:
+        super().__init__()
         self._bot = bot
         self._callbacks = callbacks
         self._retry: dict[str, Any] = {"backoff": backoff or Backoff()}
         if sleep is not None:
             self._retry["sleep"] = sleep
-        self._stopped = False
-        self.outcomes: list[str] = []
 
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        for part in render(message, TELEGRAM).parts:
-            if self._stopped:
-                self.outcomes.append("skipped")
-                continue
-            outcome = await self._send(recipient_id, part)
-            self.outcomes.append(outcome)
-            self._stopped = outcome != "sent"
+    def render(self, recipient_id: str, message: dict[str, Any]) -> Rendered:
+        return render(message, TELEGRAM)
 
-    async def _send(self, chat_id: str, part: Part) -> str:
+    async def send_part(self, chat_id: str, part: Part) -> str:
         if part.image:
             method = "sendPhoto"
 
@@ -171,20 +165,6 @@ class TelegramOutput(OutputChannel):
             for o in options
         ]
         return InlineKeyboardMarkup(rows) if rows else None
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_response(recipient_id, {"text": text, "buttons": buttons})
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"image": image})
-
-    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"custom": json_message})
 
 
 class TelegramInput(InputChannel):

@@ -16,14 +16,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.memory import ExpiringMap
-from channels.render import ZALO_BOT, OptionMemory, Part, render
+from channels.output import RenderedOutput
+from channels.render import ZALO_BOT, OptionMemory, Part, Rendered, render
 from channels.retry import Backoff, GaveUp, Sleep, Transient, with_retries
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
@@ -103,7 +104,7 @@ def _number(value: Any) -> float | None:
         return None
 
 
-class ZaloBotOutput(OutputChannel):
+class ZaloBotOutput(RenderedOutput):
     """Sends one turn's responses; stops the turn at the first failure (``outcomes`` as in Zalo OA)."""
 
     @classmethod
@@ -111,23 +112,16 @@ class ZaloBotOutput(OutputChannel):
         return "zalo_bot"
 
     def __init__(self, client: ZaloBotClient, options: OptionMemory) -> None:
+        super().__init__()
         self._client = client
         self._options = options
-        self._stopped = False
-        self.outcomes: list[str] = []
 
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+    def render(self, recipient_id: str, message: dict[str, Any]) -> Rendered:
         rendered = render(message, ZALO_BOT, self._options.next_number(recipient_id))
         self._options.add(recipient_id, rendered.numbered)
-        for part in rendered.parts:
-            if self._stopped:
-                self.outcomes.append("skipped")
-                continue
-            outcome = await self._send(recipient_id, part)
-            self.outcomes.append(outcome)
-            self._stopped = outcome != "sent"
+        return rendered
 
-    async def _send(self, chat_id: str, part: Part) -> str:
+    async def send_part(self, chat_id: str, part: Part) -> str:
         if part.image:
             method, params = "sendPhoto", {"chat_id": chat_id, "photo": part.image}
         else:
@@ -138,20 +132,6 @@ class ZaloBotOutput(OutputChannel):
             logger.error("Zalo Bot: %s to chat %s failed: %s", method, pseudonym(chat_id), exc.reason)
             return "failed"
         return "sent"
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_response(recipient_id, {"text": text, "buttons": buttons})
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"image": image})
-
-    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"custom": json_message})
 
 
 class ZaloBotInput(InputChannel):

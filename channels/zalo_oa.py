@@ -26,14 +26,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.memory import ExpiringMap
-from channels.render import ZALO_OA, OptionMemory, Part, render
+from channels.output import RenderedOutput
+from channels.render import ZALO_OA, OptionMemory, Part, Rendered, render
 from channels.retry import GaveUp
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
@@ -69,7 +70,7 @@ def zalo_signature(app_id: str, body: bytes, timestamp: str, secret: str) -> str
     return hashlib.sha256(app_id.encode() + body + timestamp.encode() + secret.encode()).hexdigest()
 
 
-class ZaloOAOutput(OutputChannel):
+class ZaloOAOutput(RenderedOutput):
     """Sends one turn's responses; stops the turn at the first message Zalo refuses.
 
     ``outcomes`` records, per platform message, "sent", "outside_window" or
@@ -81,23 +82,16 @@ class ZaloOAOutput(OutputChannel):
         return "zalo_oa"
 
     def __init__(self, client: ZaloOAClient, options: OptionMemory) -> None:
+        super().__init__()
         self._client = client
         self._options = options
-        self._stopped = False
-        self.outcomes: list[str] = []
 
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+    def render(self, recipient_id: str, message: dict[str, Any]) -> Rendered:
         rendered = render(message, ZALO_OA, self._options.next_number(recipient_id))
         self._options.add(recipient_id, rendered.numbered)
-        for part in rendered.parts:
-            if self._stopped:
-                self.outcomes.append("skipped")
-                continue
-            outcome = await self._send(recipient_id, part)
-            self.outcomes.append(outcome)
-            self._stopped = outcome != "sent"
+        return rendered
 
-    async def _send(self, recipient_id: str, part: Part) -> str:
+    async def send_part(self, recipient_id: str, part: Part) -> str:
         message = image_message(part.image) if part.image else text_message(part.text)
         try:
             await self._client.send(recipient_id, message)
@@ -112,20 +106,6 @@ class ZaloOAOutput(OutputChannel):
             logger.error("Zalo OA: message to user %s not sent: %s", pseudonym(recipient_id), _reason(exc))
             return "failed"
         return "sent"
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_response(recipient_id, {"text": text, "buttons": buttons})
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"image": image})
-
-    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"custom": json_message})
 
 
 def _reason(exc: Exception) -> str:
