@@ -24,6 +24,7 @@ help:
 	@echo "make test   - lint, all tests of both environments, data validation, end-to-end tests"
 	@echo "make parse  - one message per line on stdin -> one JSON line on stdout (MODEL=path to choose)"
 	@echo "make eval   - held-out accuracy of the Vietnamese and the stock pipelines (docs/evaluation.md)"
+	@echo "make bench  - speed and memory of understanding (docs/benchmarks.md)"
 
 setup: $(ENGINE)/.ready $(APP)/.ready var/.cards var/.chromium
 
@@ -82,6 +83,9 @@ test: setup lint $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results 1>&2
 	$(ENGINE)/bin/python -m pytest -q tests/engine tests/shared
 	$(APP)/bin/python -m pytest -q tests/shared tests/app tests/e2e
+
+bench: setup $(MODEL)
+	$(APP)/bin/python -m tests.bench --report docs/benchmarks.md
 
 eval: setup $(MODEL) $(BASELINE)
 	$(APP)/bin/python -m tests.evaluation --model $(MODEL) --baseline $(BASELINE) --report docs/evaluation.md

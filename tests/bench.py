@@ -1,0 +1,85 @@
+"""``make bench``: speed and memory of understanding, reported in docs/benchmarks.md.
+
+Measured, never asserted: the figures depend on the machine.
+- the procedure matcher alone (plain Python, the app's and the NLU's core);
+- the whole NLU pipeline through ``make parse`` (model loading, then per message);
+- the peak memory of the parse process (the Rasa model in memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from knowledge.store import validate_files
+from nlu.matcher import Matcher, card_text
+from tests.evaluation import load
+from tests.support import ROOT
+
+
+def matcher_timings(texts: list[str], rounds: int = 5) -> tuple[float, float, float]:
+    cards, _ = validate_files()
+    started = time.perf_counter()
+    matcher = Matcher(card_text(card.model_dump(mode="json")) for card in cards)
+    build = time.perf_counter() - started
+    per_message = []
+    for _ in range(rounds):
+        for text in texts:
+            started = time.perf_counter()
+            matcher.match(text)
+            per_message.append(time.perf_counter() - started)
+    return build, statistics.median(per_message), sorted(per_message)[int(len(per_message) * 0.95)]
+
+
+def parse_timings(texts: list[str]) -> tuple[float, float, float]:
+    """Seconds for an empty run (loading), seconds per message, and peak RSS in MB."""
+
+    def run(lines: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(
+            [str(ROOT / ".venv-engine/bin/python"), "-m", "nlu.parse", "--model", "models/current.tar.gz"],
+            input="".join(t + "\n" for t in lines), text=True, capture_output=True, cwd=ROOT, check=True,
+        )  # fmt: skip
+        return time.perf_counter() - started
+
+    load_only = run([])
+    full = run(texts)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return load_only, (full - load_only) / len(texts), peak_mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--report", type=Path)
+    args = parser.parse_args()
+    texts = [row["text"] for row in load("procedures.yml")] + [row["text"] for row in load("intents.yml")]
+    build, median, p95 = matcher_timings(texts)
+    load_seconds, per_message, peak_mb = parse_timings(texts)
+    report = "\n".join(
+        [
+            f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+            f"{len(texts)} messages from tests/data/eval.",
+            "",
+            "| what | figure |",
+            "|---|---|",
+            f"| matcher: build the index of all cards | {build * 1000:.1f} ms |",
+            f"| matcher: one message, median | {median * 1000:.2f} ms |",
+            f"| matcher: one message, 95th percentile | {p95 * 1000:.2f} ms |",
+            f"| NLU pipeline: load the model (make parse, empty input) | {load_seconds:.1f} s |",
+            f"| NLU pipeline: one message, mean | {per_message * 1000:.1f} ms |",
+            f"| NLU pipeline: peak memory of the parse process | {peak_mb:.0f} MB |",
+        ]
+    )
+    print(report)
+    if args.report:
+        head = "# Benchmarks\n\nWritten by `make bench` (tests/bench.py). Figures, not thresholds.\n\n"
+        args.report.write_text(head + report + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
