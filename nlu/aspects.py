@@ -1,9 +1,11 @@
 """Which aspect of a procedure a message asks about.
 
 Vietnamese puts the question word at the end ("... cần giấy tờ gì?",
-"... mất bao lâu?"), so the cue that appears last wins. Strong cues name the
-aspect outright; weak cues ("được không", "thế nào") count only when no strong
-cue is present. Cues are folded and abbreviation-expanded like
+"... mất bao lâu?"), so the cue that appears last wins — except in formal
+questions ("Xin cho biết thời hạn cấp ..."), which name what they ask right
+after the opening, so there the first cue wins. Strong cues name the aspect
+outright; weak cues ("được không", "thế nào") count only when no strong cue
+is present. Cues are folded and abbreviation-expanded like
 ``nlu.text.normalize``.
 """
 
@@ -34,6 +36,7 @@ STRONG_CUES: dict[str, tuple[str, ...]] = {
         "can nhung giay",
         "giay gi",
         "can mang",
+        "thanh phan",
     ),
     "fees": (
         "le phi",
@@ -49,6 +52,9 @@ STRONG_CUES: dict[str, tuple[str, ...]] = {
         "tien phi",
         "dong phi",
         "phi lam",
+        "muc dong",
+        "muc thu",
+        "muc phi",
     ),
     "time": (
         "bao lau",
@@ -64,6 +70,10 @@ STRONG_CUES: dict[str, tuple[str, ...]] = {
         "may tuan",
         "lay ngay",
         "trong ngay",
+        "thoi han cap",
+        "thoi han thuc hien",
+        "thoi diem nao",
+        "bao nhieu ngay lam viec",
     ),
     "online": (
         "online",
@@ -101,9 +111,6 @@ STRONG_CUES: dict[str, tuple[str, ...]] = {
         "bat buoc",
         "ai co trach nhiem",
         "truong hop nao",
-        "co phai",
-        "da duoc",
-        "co duoc",
     ),
     "result": (
         "nhan duoc gi",
@@ -122,7 +129,7 @@ STRONG_CUES: dict[str, tuple[str, ...]] = {
 }
 WEAK_CUES: dict[str, tuple[str, ...]] = {
     "steps": ("nhu the nao", "the nao", "lam sao", "ra sao"),
-    "eligibility": ("duoc khong", "co can"),
+    "eligibility": ("duoc khong", "co can", "co phai", "da duoc", "co duoc"),
     "fees": ("phi", "tien"),
     "documents": ("chuan bi",),
 }
@@ -137,18 +144,21 @@ def _patterns(cues: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
 
 _STRONG = _patterns(STRONG_CUES)
 _WEAK = _patterns(WEAK_CUES)
+_FORMAL_OPENING = re.compile(r"^(?:xin|kinh|de nghi|vui long|cho toi)?\s*(?:hoi|cho biet|cho hoi|huong dan)\b")
 
 
 def detect_aspect(text: str) -> str | None:
     """The aspect a message asks about, or None when it asks in general."""
     normalized = normalize(text)
-    return _last(_STRONG, normalized) or _last(_WEAK, normalized)
+    first = bool(_FORMAL_OPENING.match(normalized))
+    return _pick(_STRONG, normalized, first) or _pick(_WEAK, normalized, first)
 
 
-def _last(patterns: dict[str, re.Pattern[str]], text: str) -> str | None:
-    ends = {
-        aspect: max(match.end() for match in matches)
+def _pick(patterns: dict[str, re.Pattern[str]], text: str, first: bool) -> str | None:
+    """The aspect whose cue comes first (formal questions) or last (the rest)."""
+    positions = {
+        aspect: min(m.start() for m in matches) if first else -max(m.end() for m in matches)
         for aspect, pattern in patterns.items()
         if (matches := list(pattern.finditer(text)))
     }
-    return max(ends, key=ends.__getitem__) if ends else None
+    return min(positions, key=positions.__getitem__) if positions else None

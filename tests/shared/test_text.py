@@ -74,6 +74,9 @@ def test_only_codes():
         ("nộp online được không", "online"),
         ("ai được đăng ký khai tử", "eligibility"),
         ("khai sinh", None),
+        ("Xin cho biết thời hạn cấp đổi thẻ căn cước kể từ ngày nhận đủ hồ sơ?", "time"),
+        ("Xin cho biết các bước nộp phạt trên Cổng Dịch vụ công quốc gia?", "steps"),
+        ("Xin cho biết thành phần, số lượng hồ sơ đăng ký thường trú?", "documents"),
     ],
 )
 def test_aspect_detection(text, aspect):
