@@ -34,9 +34,9 @@ class ActionAnswerProcedure(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         aspect = entity(tracker, "aspect")
         life_event = entity(tracker, "life_event")
-        if life_event and not entity(tracker, "procedure"):
-            return _answer_life_event(dispatcher, life_event)
         procedure_id = resolve_procedure(tracker)
+        if life_event and (not entity(tracker, "procedure") or procedure_id in (None, ASKED)):
+            return _answer_life_event(dispatcher, life_event)
         if procedure_id == ASKED:
             self._ask_which(dispatcher, candidates_of(tracker))
             return []

@@ -81,9 +81,12 @@ class ProcedureMatcher(GraphComponent):
         if intent in _WEAK_INTENTS and procedures and procedures[0].score >= self._config["override_score"]:
             set_intent(message, "ask_procedure", procedures[0].score)
             intent = "ask_procedure"
-        if life_events and _prefers_life_event(intent, procedures, life_events):
+        about_life_event = bool(life_events) and _prefers_life_event(intent, procedures, life_events)
+        if about_life_event:
             entities.append(self._entity("life_event", life_events[0].id, life_events[0].score))
-        elif procedures:
+        # A procedure question that also fits a life event names both; the
+        # action answers the procedure when it is a confident match.
+        if procedures and (not about_life_event or intent == "ask_procedure"):
             entities.append(self._entity("procedure", procedures[0].id, procedures[0].score))
         aspect = detect_aspect(text)
         if aspect:

@@ -106,3 +106,8 @@ def test_a_short_code_from_a_poster_opens_its_card(chat):
     assert card.name in texts(chat.say(f"#{card.short_code}"))
     event = store.get_card("life_event", "sinh-con")
     assert len(chat.say(event.short_code.lower())[0]["buttons"]) == len(event.steps)
+
+
+def test_a_procedure_question_that_also_fits_a_life_event_gets_the_procedure(chat):
+    card = store.get_card("procedure", "nop-phat-giao-thong")
+    assert texts(chat.say("xe bị phạt nguội")).startswith(card.name)
