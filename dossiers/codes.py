@@ -7,12 +7,6 @@ import datetime as dt
 from nlu.text import find_dossier_codes
 
 
-def canonical_code(text: str) -> str | None:
-    """The one well-formed dossier code in ``text`` (canonical form), or None."""
-    codes = [m.code for m in find_dossier_codes(text)]
-    return codes[0] if len(codes) == 1 and is_valid_code(codes[0]) else None
-
-
 def is_valid_code(code: str) -> bool:
     """A code in canonical form whose date part (yymmdd) is a real date."""
     found = find_dossier_codes(code)

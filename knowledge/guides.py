@@ -50,9 +50,6 @@ class Guide(_Strict):
     reviewed_at: dt.date
     source: Annotated[str, Field(min_length=1)]
 
-    def step_index(self, step_id: str) -> int:
-        return [s.id for s in self.steps].index(step_id)
-
     def trouble(self, trouble_id: str) -> Trouble | None:
         return next((t for t in self.troubles if t.id == trouble_id), None)
 
