@@ -65,19 +65,15 @@ def status_text(view: DossierView) -> str:
 
 
 def details_text(view: DossierView) -> str:
-    lines = [f"Chi tiết hồ sơ {view.code}:"]
-    if view.applicant_name:
-        lines.append(f"- Người nộp: {view.applicant_name}")
-    if view.agency:
-        lines.append(f"- Cơ quan tiếp nhận: {view.agency}")
-    if view.received_on:
-        lines.append(f"- Ngày tiếp nhận: {_date(view.received_on)}")
-    if view.note:
-        lines.append(f"- Ghi chú của cơ quan: {view.note}")
-    if view.result_place:
-        lines.append(f"- Nơi nhận kết quả: {view.result_place}")
-    if view.online_result_url:
-        lines.append(f"- Kết quả điện tử: {view.online_result_url}")
+    fields = [
+        ("Người nộp", view.applicant_name),
+        ("Cơ quan tiếp nhận", view.agency),
+        ("Ngày tiếp nhận", _date(view.received_on)),
+        ("Ghi chú của cơ quan", view.note),
+        ("Nơi nhận kết quả", view.result_place),
+        ("Kết quả điện tử", view.online_result_url),
+    ]
+    lines = [f"Chi tiết hồ sơ {view.code}:", *(f"- {label}: {value}" for label, value in fields if value)]
     for entry in view.history:
         lines.append(f"- {entry.occurred_at.strftime('%d/%m/%Y %H:%M')}: {STATUSES[entry.status].label}")
     return "\n".join(lines)

@@ -39,9 +39,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -53,14 +52,13 @@ from channels.webhook import (
     UNSUPPORTED_MEDIA,
     Background,
     Rejected,
-    accepted,
     hand_over,
     keep_secrets_out_of_logs,
     parse_object,
     pseudonym,
     read_body,
-    refusal,
     same_secret,
+    webhook_blueprint,
 )
 from settings import get_settings
 
@@ -193,26 +191,19 @@ class TelegramInput(InputChannel):
         return TelegramOutput(self._bot, self._callbacks)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hook = Blueprint("tthc_telegram_webhook")
+        return webhook_blueprint(
+            "tthc_telegram_webhook", "Telegram", self._verified, lambda update: self._first(update, on_new_message)
+        )
 
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+    async def _verified(self, request: Request) -> Update:
+        if not same_secret(request.headers.get(SECRET_HEADER), self._secret):
+            raise Rejected(401, "missing or wrong secret token")
+        return self._update(parse_object(await read_body(request)))
 
-        @hook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            try:
-                if not same_secret(request.headers.get(SECRET_HEADER), self._secret):
-                    raise Rejected(401, "missing or wrong secret token")
-                update = self._update(parse_object(await read_body(request)))
-            except Rejected as error:
-                logger.warning("Telegram webhook refused: %s", error.reason)
-                return refusal(error)
-            if self._seen.add(update.update_id, True):
-                self._dispatch(update, on_new_message)
-            return accepted()
-
-        return hook
+    def _first(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Telegram redelivers an update it thinks was lost: handle each once."""
+        if self._seen.add(update.update_id, True):
+            self._dispatch(update, on_new_message)
 
     def _update(self, data: dict[str, Any]) -> Update:
         try:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -47,6 +47,34 @@ def refusal(error: Rejected) -> HTTPResponse:
 
 def accepted() -> HTTPResponse:
     return response.json({"status": "ok"})
+
+
+def webhook_blueprint(
+    name: str,
+    platform: str,
+    verify: Callable[[Request], Awaitable[Any]],
+    dispatch: Callable[[Any], None],
+) -> Blueprint:
+    """The routes every connector exposes: ``GET /`` (health) and
+    ``POST /webhook``, which verifies the delivery (``verify`` raises
+    ``Rejected``), answers at once and hands the event to ``dispatch``."""
+    hook = Blueprint(name)
+
+    @hook.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @hook.route("/webhook", methods=["POST"], stream=True)
+    async def receive(request: Request) -> HTTPResponse:
+        try:
+            event = await verify(request)
+        except Rejected as error:
+            logger.warning("%s webhook refused: %s", platform, error.reason)
+            return refusal(error)
+        dispatch(event)
+        return accepted()
+
+    return hook
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

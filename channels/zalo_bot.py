@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
 from channels.memory import ExpiringMap
 from channels.output import RenderedOutput
@@ -30,14 +29,13 @@ from channels.webhook import (
     UNSUPPORTED_MEDIA,
     Background,
     Rejected,
-    accepted,
     hand_over,
     keep_secrets_out_of_logs,
     parse_object,
     pseudonym,
     read_body,
-    refusal,
     same_secret,
+    webhook_blueprint,
 )
 from settings import get_settings
 
@@ -160,25 +158,14 @@ class ZaloBotInput(InputChannel):
         return ZaloBotOutput(self._client, self._options)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hook = Blueprint("zalo_bot_webhook")
+        return webhook_blueprint(
+            "zalo_bot_webhook", "Zalo Bot", self._verified, lambda update: self._dispatch(update, on_new_message)
+        )
 
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            try:
-                if not same_secret(request.headers.get(SECRET_HEADER), self._secret):
-                    raise Rejected(401, "missing or wrong secret token")
-                update = parse_object(await read_body(request))
-            except Rejected as error:
-                logger.warning("Zalo Bot webhook refused: %s", error.reason)
-                return refusal(error)
-            self._dispatch(update, on_new_message)
-            return accepted()
-
-        return hook
+    async def _verified(self, request: Request) -> dict[str, Any]:
+        if not same_secret(request.headers.get(SECRET_HEADER), self._secret):
+            raise Rejected(401, "missing or wrong secret token")
+        return parse_object(await read_body(request))
 
     def _dispatch(self, update: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         # Webhook deliveries come as {"ok": true, "result": {...}}; accept the bare event too.

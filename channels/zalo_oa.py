@@ -28,9 +28,8 @@ from typing import Any
 import httpx
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
 from channels.memory import ExpiringMap
 from channels.output import RenderedOutput
@@ -40,13 +39,12 @@ from channels.webhook import (
     UNSUPPORTED_MEDIA,
     Background,
     Rejected,
-    accepted,
     hand_over,
     parse_object,
     pseudonym,
     read_body,
-    refusal,
     same_secret,
+    webhook_blueprint,
 )
 from channels.zalo_oa_api import (
     OutsideWindow,
@@ -148,23 +146,9 @@ class ZaloOAInput(InputChannel):
         return ZaloOAOutput(self._client, self._options)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hook = Blueprint("zalo_oa_webhook")
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            try:
-                event = await self._verified(request)
-            except Rejected as error:
-                logger.warning("Zalo OA webhook refused: %s", error.reason)
-                return refusal(error)
-            self._dispatch(event, on_new_message)
-            return accepted()
-
-        return hook
+        return webhook_blueprint(
+            "zalo_oa_webhook", "Zalo OA", self._verified, lambda event: self._dispatch(event, on_new_message)
+        )
 
     async def _verified(self, request: Request) -> dict[str, Any]:
         header = request.headers.get("x-zevent-signature", "").strip()

@@ -124,3 +124,12 @@ def test_unsubscribe_by_saying_so(chat):
     chat.say(CODE)
     chat.say(f'/subscribe_status{{"dossier_code": "{CODE}"}}')
     assert "đã dừng gửi thông báo" in texts(chat.say("hủy thông báo"))
+
+
+def test_second_factor_asks_again_for_four_digits(chat):
+    chat.say(f'/dossier_details{{"dossier_code": "{CODE}"}}')
+    assert "4 chữ số cuối" in texts(chat.say("12"))
+
+
+def test_unsubscribe_when_nothing_was_subscribed(chat):
+    assert "chưa đăng ký nhận thông báo" in texts(chat.say("hủy thông báo"))

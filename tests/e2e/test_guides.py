@@ -121,3 +121,15 @@ def test_submission_in_person_only_says_where_to_go(chat):
 
 def test_submission_asks_which_procedure_when_none_is_known(chat):
     assert "thủ tục nào" in texts(chat.say("chỉ tôi nộp hồ sơ trực tuyến"))
+
+
+def test_resume_with_nothing_in_progress_offers_the_guides(chat):
+    replies = chat.say("tiếp tục")
+    assert "chưa có hướng dẫn nào đang làm dở" in texts(replies)
+    assert button_titles(replies) == ["Tạo tài khoản", "Nộp hồ sơ trực tuyến"]
+
+
+def test_a_rating_out_of_range_is_asked_again(chat):
+    replies = chat.say(payload("rate", score="9"))
+    assert "từ 1 đến 5 sao" in texts(replies)
+    assert len(button_titles(replies)) == 5
