@@ -6,12 +6,15 @@ PostgreSQL URL (``postgresql+psycopg://...``) in production.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, DateTime, Engine, Executable, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from settings import get_settings
@@ -19,6 +22,27 @@ from settings import get_settings
 
 class Base(DeclarativeBase):
     pass
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime stored in UTC and read back aware, on every database.
+
+    SQLite keeps the clock time and drops the offset: 08:30+07:00 would read
+    back as 08:30 UTC, seven hours off. Storing UTC makes the naive value right.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.timezone.utc)
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -55,6 +79,18 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_if_missing(session: Session, model: type[Base], **values: Any) -> None:
+    """Insert a row unless its key exists, atomically (``ON CONFLICT DO NOTHING``):
+    a read-then-insert would race between processes."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+
+
+def updated_rows(session: Session, statement: Executable) -> int:
+    """Run an ``UPDATE`` (or ``DELETE``) and say how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def migrate(url: str | None = None) -> None:

@@ -9,11 +9,16 @@ from the environment only and never logged.
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+# Values that were once shipped as examples: never accepted as a real secret.
+PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "dev-only-second-factor-key", "e2e-push-secret"})
+MIN_SECRET_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -27,12 +32,23 @@ class Settings:
     hotline: str
     office_name: str
     office_hours: str
-    rasa_token: str | None
-    push_secrets: dict[str, str]  # source system -> HMAC secret of the push API
+    environment: str  # "development" (secrets generated under var/secrets) or "production"
+    # Rasa's HTTP API token and the action server's shared secret: generated on
+    # the first run in development, required from the environment in production.
+    rasa_token: str = field(repr=False)
+    action_token: str = field(repr=False)
+    webchat_key: str = field(repr=False)  # signs the web chat's conversation ids
+    push_secrets: dict[str, str] = field(repr=False)  # source system -> HMAC secret of the push API
     push_replay_seconds: int
-    second_factor_key: str
+    second_factor_key: str = field(repr=False)
+    # A dossier's second factor is limited per dossier, across all conversations:
+    # after this many failures within the window only the office can unlock it.
     second_factor_max_failures: int
-    second_factor_lock_minutes: int
+    second_factor_window_minutes: int
+    lookups_per_hour: int  # dossier look-ups of one conversation
+    # Per client address of the web relay (a commune office may share one address).
+    webchat_messages_per_minute: int
+    webchat_sessions_per_minute: int
     dossier_source: str  # "local" (the mirror) or "http" (a province's look-up API)
     dossier_http_config: Path
     console_port: int
@@ -48,6 +64,7 @@ class Settings:
     zalo_oa_access_token: str = field(repr=False)  # first pair only: the token file wins once written
     zalo_oa_refresh_token: str = field(repr=False)
     zalo_oa_token_file: Path
+    deliveries_db: Path  # platform deliveries already handled (SQLite, kept a day across restarts)
     zalo_oa_api_url: str  # base URLs are settings so that tests talk to 127.0.0.1
     zalo_oauth_url: str
     zalo_bot_token: str = field(repr=False)
@@ -63,7 +80,7 @@ def get_settings() -> Settings:
     env = os.environ
     return Settings(
         database_url=env.get("TTHC_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'app.db'}"),
-        catalog_file=Path(env.get("TTHC_CATALOG", ROOT.parent / "shared" / "catalog.yaml")),
+        catalog_file=Path(env.get("TTHC_CATALOG", ROOT / "knowledge" / "catalog.yaml")),
         rasa_url=env.get("TTHC_RASA_URL", "http://localhost:5005").rstrip("/"),
         action_server_port=int(env.get("TTHC_ACTION_PORT", "5055")),
         webchat_port=int(env.get("TTHC_WEBCHAT_PORT", "8000")),
@@ -73,12 +90,18 @@ def get_settings() -> Settings:
         office_hours=env.get(
             "TTHC_OFFICE_HOURS", "giờ hành chính, từ thứ Hai đến thứ Sáu (một số nơi làm cả sáng thứ Bảy)"
         ),
-        rasa_token=env.get("TTHC_RASA_TOKEN") or None,
+        environment=env.get("TTHC_ENV", "development"),
+        rasa_token=_secret(env, "rasa_token"),
+        action_token=_secret(env, "action_token"),
+        webchat_key=_secret(env, "webchat_key"),
         push_secrets=_pairs(env.get("TTHC_PUSH_SECRETS", "")),
         push_replay_seconds=int(env.get("TTHC_PUSH_REPLAY_SECONDS", "300")),
-        second_factor_key=env.get("TTHC_SECOND_FACTOR_KEY", "dev-only-second-factor-key"),
-        second_factor_max_failures=int(env.get("TTHC_SECOND_FACTOR_MAX_FAILURES", "3")),
-        second_factor_lock_minutes=int(env.get("TTHC_SECOND_FACTOR_LOCK_MINUTES", "15")),
+        second_factor_key=_secret(env, "second_factor_key"),
+        second_factor_max_failures=int(env.get("TTHC_SECOND_FACTOR_MAX_FAILURES", "5")),
+        second_factor_window_minutes=int(env.get("TTHC_SECOND_FACTOR_WINDOW_MINUTES", "60")),
+        lookups_per_hour=int(env.get("TTHC_LOOKUPS_PER_HOUR", "30")),
+        webchat_messages_per_minute=int(env.get("TTHC_WEBCHAT_MESSAGES_PER_MINUTE", "60")),
+        webchat_sessions_per_minute=int(env.get("TTHC_WEBCHAT_SESSIONS_PER_MINUTE", "10")),
         dossier_source=env.get("TTHC_DOSSIER_SOURCE", "local"),
         dossier_http_config=Path(env.get("TTHC_DOSSIER_HTTP_CONFIG", ROOT / "dossiers" / "http_source.example.yml")),
         console_port=int(env.get("TTHC_CONSOLE_PORT", "8010")),
@@ -96,6 +119,7 @@ def get_settings() -> Settings:
         zalo_oa_access_token=env.get("TTHC_ZALO_OA_ACCESS_TOKEN", "").strip(),
         zalo_oa_refresh_token=env.get("TTHC_ZALO_OA_REFRESH_TOKEN", "").strip(),
         zalo_oa_token_file=Path(env.get("TTHC_ZALO_OA_TOKEN_FILE", ROOT / "var" / "zalo_oa_tokens.json")),
+        deliveries_db=Path(env.get("TTHC_DELIVERIES_DB", ROOT / "var" / "deliveries.db")),
         zalo_oa_api_url=env.get("TTHC_ZALO_OA_API_URL", "https://openapi.zalo.me").rstrip("/"),
         zalo_oauth_url=env.get("TTHC_ZALO_OAUTH_URL", "https://oauth.zaloapp.com").rstrip("/"),
         zalo_bot_token=env.get("TTHC_ZALO_BOT_TOKEN", "").strip(),
@@ -105,6 +129,69 @@ def get_settings() -> Settings:
         telegram_secret=env.get("TTHC_TELEGRAM_SECRET", "").strip(),
         telegram_api_url=env.get("TTHC_TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
     )
+
+
+def _secret(env: Mapping[str, str], name: str) -> str:
+    """``TTHC_<NAME>`` from the environment; in development, a random value kept
+    in ``var/secrets/<name>`` (made on first use, readable by the owner only);
+    in production, empty when unset, which ``require_production_secrets`` refuses."""
+    value = env.get(f"TTHC_{name.upper()}", "").strip()
+    if value or env.get("TTHC_ENV", "development") == "production":
+        return value
+    return _local_secret(Path(env.get("TTHC_SECRETS_DIR", ROOT / "var" / "secrets")) / name)
+
+
+def _local_secret(path: Path) -> str:
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    draft.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)  # atomic: when processes start together, the first one wins
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text(encoding="utf-8").strip()
+
+
+SECRET_VARIABLES = {
+    "rasa_token": "TTHC_RASA_TOKEN",
+    "action_token": "TTHC_ACTION_TOKEN",
+    "webchat_key": "TTHC_WEBCHAT_KEY",
+    "second_factor_key": "TTHC_SECOND_FACTOR_KEY",
+}
+
+
+def weak_secrets(settings: Settings) -> list[str]:
+    """What is missing or weak, each as the variable to set and why."""
+    problems = [
+        f"{variable}: set a random value of at least {MIN_SECRET_CHARS} characters"
+        for name, variable in SECRET_VARIABLES.items()
+        if _weak(getattr(settings, name))
+    ]
+    problems += [
+        f"TTHC_PUSH_SECRETS: the secret of source {source!r} is empty or weak"
+        for source, secret in settings.push_secrets.items()
+        if _weak(secret)
+    ]
+    return problems
+
+
+def _weak(value: str) -> bool:
+    return len(value) < MIN_SECRET_CHARS or value.lower() in PLACEHOLDERS
+
+
+def require_production_secrets(settings: Settings | None = None) -> None:
+    """Stop a production process that would run with a missing or placeholder secret."""
+    settings = settings or get_settings()
+    if settings.environment != "production":
+        return
+    problems = weak_secrets(settings)
+    if problems:
+        raise SystemExit("Refusing to start in production (TTHC_ENV=production):\n  " + "\n  ".join(problems))
 
 
 def _pairs(text: str) -> dict[str, str]:

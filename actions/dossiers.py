@@ -1,5 +1,9 @@
 """Dossier status look-up, details behind a second factor, subscriptions and
-notifications, in the citizen's conversation."""
+notifications, in the citizen's conversation.
+
+Fixed phrases are ``utter_*`` responses in ``bot/domain/status.yml``; only
+text built from a dossier is written here.
+"""
 
 from __future__ import annotations
 
@@ -22,30 +26,12 @@ from knowledge.answers import Answer, Button, payload
 from nlu.text import find_dossier_codes
 from settings import get_settings
 
-ASK_CODE = (
-    "Dạ, anh/chị cho em xin mã hồ sơ ạ. Mã in trên phiếu hẹn trả kết quả (giấy biên nhận), "
-    "hoặc trong tin nhắn SMS, email báo đã nhận hồ sơ, có dạng như H29.22-240903-0007."
-)
-BAD_CODE = (
-    "Dạ, mã này chưa đúng dạng mã hồ sơ. Mã hồ sơ gồm các nhóm chữ và số nối bằng dấu chấm và gạch ngang, "
-    "ví dụ H29.22-240903-0007 hoặc 000.00.15.H29-240301-0012. Anh/chị kiểm tra lại giúp em ạ."
-)
-UNKNOWN_CODE = (
-    "Dạ, em chưa tìm thấy hồ sơ mã {code}. Có thể hệ thống chưa cập nhật hồ sơ mới nộp hôm nay, "
-    "hoặc mã bị gõ nhầm. Anh/chị xem lại mã trên phiếu hẹn, tin nhắn SMS hoặc email, rồi gửi lại giúp em ạ."
-)
-BUSY = (
-    "Dạ, hệ thống tra cứu hồ sơ đang bận, em chưa tra được lúc này. "
-    "Anh/chị vui lòng thử lại sau ít phút, hoặc gọi tổng đài {hotline} ạ."
-)
-ASK_SECOND_FACTOR = (
-    "Dạ, để bảo vệ thông tin cá nhân, anh/chị cho em xin 4 chữ số cuối của số điện thoại đã ghi khi nộp hồ sơ {code} ạ."
-)
-LOCKED = (
-    "Dạ, anh/chị đã nhập sai nhiều lần nên em tạm khóa việc xem chi tiết trong {minutes} phút. "
-    "Anh/chị vẫn xem được tình trạng hồ sơ, hoặc hỏi trực tiếp bộ phận một cửa ạ."
-)
-_DIGITS = re.compile(r"\d{4}")
+# Exactly four ASCII digits (full-width or other scripts' digits are not accepted).
+_DIGITS = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
+# Vietnam's time (no daylight saving): event times are stored in UTC.
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+# Channels that cannot reach the citizen later: the web chat page may be closed.
+_NO_NOTIFICATIONS = frozenset({"rest"})
 
 
 def _date(value: dt.date | None) -> str | None:
@@ -75,16 +61,33 @@ def details_text(view: DossierView) -> str:
     ]
     lines = [f"Chi tiết hồ sơ {view.code}:", *(f"- {label}: {value}" for label, value in fields if value)]
     for entry in view.history:
-        lines.append(f"- {entry.occurred_at.strftime('%d/%m/%Y %H:%M')}: {STATUSES[entry.status].label}")
+        lines.append(f"- {entry.occurred_at.astimezone(VIETNAM):%d/%m/%Y %H:%M}: {STATUSES[entry.status].label}")
     return "\n".join(lines)
 
 
-def _status_buttons(code: str) -> list[Button]:
+def _status_buttons(code: str, notifiable: bool) -> list[Button]:
+    subscribe = [Button("Báo cho tôi khi hồ sơ thay đổi", payload("subscribe_status", dossier_code=code))]
     return [
-        Button("Báo cho tôi khi hồ sơ thay đổi", payload("subscribe_status", dossier_code=code)),
+        *(subscribe if notifiable else []),
         Button("Xem chi tiết", payload("dossier_details", dossier_code=code)),
         Button("Gặp cán bộ", payload("handoff")),
     ]
+
+
+def notifiable(tracker: Tracker) -> bool:
+    """Whether the citizen's channel can be written to later (not the web chat)."""
+    return (tracker.get_latest_input_channel() or "rest") not in _NO_NOTIFICATIONS
+
+
+def _busy(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response="utter_dossier_source_busy", hotline=get_settings().hotline)
+
+
+def _locked(dispatcher: CollectingDispatcher, code: str) -> None:
+    settings = get_settings()
+    dispatcher.utter_message(
+        response="utter_dossier_details_locked", code=code, office_name=settings.office_name, hotline=settings.hotline
+    )
 
 
 def _codes_in_message(tracker: Tracker) -> list[str]:
@@ -92,23 +95,23 @@ def _codes_in_message(tracker: Tracker) -> list[str]:
     return from_entities or [m.code for m in find_dossier_codes(tracker.latest_message.get("text") or "")]
 
 
-async def answer_status(dispatcher: CollectingDispatcher, codes: list[str]) -> str | None:
+async def answer_status(dispatcher: CollectingDispatcher, codes: list[str], notifiable: bool = True) -> str | None:
     """Answer each code; returns the last code that was found."""
     source = get_source()
     found = None
     for code in codes:
         if not is_valid_code(code):
-            dispatcher.utter_message(text=BAD_CODE)
+            dispatcher.utter_message(response="utter_bad_dossier_code")
             continue
         try:
             view = await source.lookup(code)
         except SourceUnavailable:
-            dispatcher.utter_message(text=BUSY.format(hotline=get_settings().hotline))
+            _busy(dispatcher)
             return found
         if view is None:
-            dispatcher.utter_message(text=UNKNOWN_CODE.format(code=code))
+            dispatcher.utter_message(response="utter_unknown_dossier_code", code=code)
             continue
-        send(dispatcher, Answer(status_text(view), _status_buttons(code)))
+        send(dispatcher, Answer(status_text(view), _status_buttons(code, notifiable)))
         found = code
     return found
 
@@ -123,11 +126,16 @@ class ActionDossierStatus(Action):
         store.touch_conversation(tracker.sender_id)
         codes = _codes_in_message(tracker)
         if not codes:
-            looks_like_code = bool(re.search(r"\d", tracker.latest_message.get("text") or ""))
+            looks_like_code = bool(re.search(r"[0-9]", tracker.latest_message.get("text") or ""))
             asked = tracker.get_slot("requested") == "dossier_code"
-            dispatcher.utter_message(text=BAD_CODE if looks_like_code and asked else ASK_CODE)
+            dispatcher.utter_message(
+                response="utter_bad_dossier_code" if looks_like_code and asked else "utter_ask_dossier_code"
+            )
             return [SlotSet("requested", "dossier_code")]
-        found = await answer_status(dispatcher, codes)
+        if not all([store.allow_lookup(tracker.sender_id) for _ in codes]):
+            dispatcher.utter_message(response="utter_too_many_lookups", hotline=get_settings().hotline)
+            return [SlotSet("requested", None)]
+        found = await answer_status(dispatcher, codes, notifiable(tracker))
         offer_resume(dispatcher, tracker)
         return [SlotSet("requested", None), SlotSet("dossier_code", found or codes[-1])]
 
@@ -144,6 +152,16 @@ class ActionHandleCodeInput(Action):
         return await ActionDossierStatus().run(dispatcher, tracker, domain)
 
 
+def ask_second_factor(dispatcher: CollectingDispatcher, code: str, then: str) -> list[dict]:
+    """Ask for the phone's last 4 digits before ``then`` ("details" or "subscribe")."""
+    if store.details_locked(code):
+        _locked(dispatcher, code)
+        return [SlotSet("dossier_code", code), SlotSet("requested", None), SlotSet("after_verify", None)]
+    response = "utter_ask_second_factor_to_subscribe" if then == "subscribe" else "utter_ask_second_factor"
+    dispatcher.utter_message(response=response, code=code)
+    return [SlotSet("dossier_code", code), SlotSet("requested", "second_factor"), SlotSet("after_verify", then)]
+
+
 class ActionAskSecondFactor(Action):
     def name(self) -> str:
         return "action_ask_second_factor"
@@ -151,13 +169,14 @@ class ActionAskSecondFactor(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         code = next(iter(_codes_in_message(tracker)), None) or tracker.get_slot("dossier_code")
         if not code:
-            dispatcher.utter_message(text=ASK_CODE)
+            dispatcher.utter_message(response="utter_ask_dossier_code")
             return [SlotSet("requested", "dossier_code")]
-        dispatcher.utter_message(text=ASK_SECOND_FACTOR.format(code=code))
-        return [SlotSet("dossier_code", code), SlotSet("requested", "second_factor")]
+        return ask_second_factor(dispatcher, code, then="details")
 
 
 class ActionCheckSecondFactor(Action):
+    """Compare the digits (the limit follows the dossier), then do what was asked."""
+
     def name(self) -> str:
         return "action_check_second_factor"
 
@@ -165,41 +184,61 @@ class ActionCheckSecondFactor(Action):
         code = tracker.get_slot("dossier_code")
         digits = _DIGITS.findall(tracker.latest_message.get("text") or "")
         if not code or len(digits) != 1:
-            dispatcher.utter_message(text="Dạ, anh/chị nhập đúng 4 chữ số cuối của số điện thoại giúp em ạ.")
+            dispatcher.utter_message(response="utter_ask_four_digits")
             return []
-        result = store.check_second_factor(tracker.sender_id, code, digits[0])
-        if result.locked:
-            dispatcher.utter_message(text=LOCKED.format(minutes=get_settings().second_factor_lock_minutes))
-            return [SlotSet("requested", None)]
-        if not result.ok:
-            dispatcher.utter_message(
-                text=f"Dạ, 4 chữ số này chưa khớp với hồ sơ. Anh/chị còn {result.attempts_left} lần thử ạ."
-            )
-            return []
+        done = [SlotSet("requested", None), SlotSet("after_verify", None)]
         try:
             view = await get_source().lookup(code)
         except SourceUnavailable:
-            dispatcher.utter_message(text=BUSY.format(hotline=get_settings().hotline))
-            return [SlotSet("requested", None)]
-        dispatcher.utter_message(text=details_text(view) if view else UNKNOWN_CODE.format(code=code))
-        return [SlotSet("requested", None)]
+            _busy(dispatcher)
+            return done
+        if view is None:
+            dispatcher.utter_message(response="utter_unknown_dossier_code", code=code)
+            return done
+        result = store.check_second_factor(code, digits[0], view.second_factor_hash)
+        if result.locked and not result.ok:
+            _locked(dispatcher, code)
+            return done
+        if not result.ok:
+            dispatcher.utter_message(response="utter_second_factor_wrong", attempts_left=result.attempts_left)
+            return []
+        if tracker.get_slot("after_verify") == "subscribe":
+            _subscribe(dispatcher, tracker, code)
+        else:
+            dispatcher.utter_message(text=details_text(view))
+        return [*done, SlotSet("verified_dossier", code)]
+
+
+def _subscribe(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> None:
+    store.subscribe(code, tracker.sender_id, tracker.get_latest_input_channel() or "rest")
+    dispatcher.utter_message(response="utter_subscribed", code=code)
 
 
 class ActionSubscribeStatus(Action):
+    """Subscribe the conversation, once it has given the dossier's second factor."""
+
     def name(self) -> str:
         return "action_subscribe_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         code = next(iter(_codes_in_message(tracker)), None) or tracker.get_slot("dossier_code")
-        if not code or store.lookup(code) is None:
-            dispatcher.utter_message(text=ASK_CODE)
+        if not code:
+            dispatcher.utter_message(response="utter_ask_dossier_code")
             return [SlotSet("requested", "dossier_code")]
-        channel = tracker.get_latest_input_channel() or "rest"
-        store.subscribe(code, tracker.sender_id, channel)
-        dispatcher.utter_message(
-            text=f"Dạ, khi hồ sơ {code} thay đổi, em sẽ nhắn anh/chị ngay tại đây. "
-            'Muốn dừng, anh/chị nhắn "hủy thông báo" ạ.'
-        )
+        try:
+            view = await get_source().lookup(code)
+        except SourceUnavailable:
+            _busy(dispatcher)
+            return []
+        if view is None:
+            dispatcher.utter_message(response="utter_unknown_dossier_code", code=code)
+            return [SlotSet("requested", "dossier_code")]
+        if not notifiable(tracker):
+            dispatcher.utter_message(response="utter_no_notifications_on_web")
+            return [SlotSet("dossier_code", code)]
+        if tracker.get_slot("verified_dossier") != code:
+            return ask_second_factor(dispatcher, code, then="subscribe")
+        _subscribe(dispatcher, tracker, code)
         return [SlotSet("dossier_code", code)]
 
 
@@ -210,12 +249,7 @@ class ActionUnsubscribeStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         code = next(iter(_codes_in_message(tracker)), None)
         stopped = store.unsubscribe(tracker.sender_id, code)
-        text = (
-            "Dạ, em đã dừng gửi thông báo hồ sơ cho anh/chị."
-            if stopped
-            else "Dạ, anh/chị chưa đăng ký nhận thông báo hồ sơ nào ạ."
-        )
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(response="utter_unsubscribed" if stopped else "utter_nothing_to_unsubscribe")
         return []
 
 
@@ -230,5 +264,6 @@ class ActionNotifyStatus(Action):
         view = store.lookup(code) if code else None
         if view is None:
             return []
-        send(dispatcher, Answer("Dạ, hồ sơ của anh/chị vừa có thay đổi.\n" + status_text(view), _status_buttons(code)))
+        text = "Dạ, hồ sơ của anh/chị vừa có thay đổi.\n" + status_text(view)
+        send(dispatcher, Answer(text, _status_buttons(view.code, True)))
         return []

@@ -2,10 +2,17 @@
 one step per message, the way a community volunteer would sit beside the
 citizen. Progress is kept in the database, so the citizen can ask something
 else, leave, or come back after the conversation went idle, and resume at
-the same step by saying "tiếp tục"."""
+the same step by saying "tiếp tục".
+
+Each action loads the citizen's position, applies one move of
+``actions.walkthrough`` and says what the move returned. Fixed phrases are
+``utter_guide_*`` responses in ``bot/domain/guides.yml``; steps come from the
+guide files, checklists from the procedure's card.
+"""
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,50 +24,81 @@ from sqlalchemy import func, select
 from actions.context import candidates_of, entity, resolve_procedure
 from actions.models import GuideProgress, Rating
 from actions.responses import send
+from actions.walkthrough import (
+    Move,
+    Phase,
+    Position,
+    advance,
+    enter_trouble,
+    finish_checklist,
+    resume,
+    tick,
+    troubles_offered,
+)
 from database import session_scope
 from knowledge import store
 from knowledge.answers import Answer, Button, payload, short_title
-from knowledge.guides import Guide, all_guides
+from knowledge.guides import all_guides, guide_for_intent
 from knowledge.schema import ProcedureCard
 
-NEXT = Button("Xong, bước tiếp theo", payload("guide_next"))
-TROUBLE = Button("Tôi gặp khó khăn", payload("guide_trouble"))
-STOP = Button("Dừng lại", payload("guide_stop"))
-BACK = Button("Quay lại bước chính", payload("guide_resume"))
 CHECKED = Button("Tôi đã xem xong", payload("guide_checked"))
-RATING_BUTTONS = [Button(f"{n} ★", payload("rate", score=str(n))) for n in range(1, 6)]
-ONLINE_LEVELS = {
-    "toan-trinh": "Thủ tục này làm được hoàn toàn trực tuyến: anh/chị không phải đến nộp giấy tờ.",
-    "mot-phan": (
-        "Thủ tục này nộp trực tuyến được một phần: anh/chị nộp hồ sơ qua mạng, "
-        "sau đó vẫn phải đến cơ quan để hoàn tất hoặc nhận kết quả."
-    ),
-}
 COPY_TIP = (
     "Nếu chỉ có giấy tờ bản giấy, anh/chị chụp ảnh rõ nét bản chính, hoặc xin bản sao điện tử có chứng thực "
     "(chứng thực bản sao điện tử từ bản chính) tại Ủy ban nhân dân xã, phường."
 )
+# The actions that leave a step on the citizen's screen: "tiếp" right after one means "next".
+STEP_ACTIONS = frozenset(
+    {"action_guide_start", "action_guide_next", "action_guide_resume", "action_guide_checked", "action_guide_trouble"}
+)
 
 
-@contextmanager
-def _progress(sender_id: str) -> Iterator[GuideProgress | None]:
-    with session_scope() as session:
-        yield session.get(GuideProgress, sender_id)
-
-
-def _start(sender_id: str, guide: str, phase: str, procedure_id: str | None = None) -> None:
-    with session_scope() as session:
-        row = session.get(GuideProgress, sender_id)
-        if row is None:
-            row = GuideProgress(sender_id=sender_id, guide=guide, phase=phase)
-            session.add(row)
-        row.guide, row.phase, row.step, row.trouble, row.trouble_step = guide, phase, 0, None, 0
-        row.procedure_id, row.have = procedure_id, []
+class CardGone(Exception):
+    """The procedure a walkthrough is about was removed from the cards mid-way."""
 
 
 def _card(procedure_id: str | None) -> ProcedureCard | None:
     card = store.get_card("procedure", procedure_id) if procedure_id else None
     return card if isinstance(card, ProcedureCard) else None
+
+
+def _position(row: GuideProgress) -> Position | None:
+    guide = all_guides().get(row.guide)
+    if guide is None:
+        return None
+    return Position(guide, Phase(row.phase), row.step, row.trouble, row.trouble_step, row.procedure_id, list(row.have))
+
+
+def _store(row: GuideProgress, position: Position) -> None:
+    row.guide, row.phase, row.step = position.guide.id, position.phase.value, position.step
+    row.trouble, row.trouble_step = position.trouble, position.trouble_step
+    row.procedure_id, row.have = position.procedure_id, list(position.have)
+
+
+@contextmanager
+def _walkthrough(sender_id: str) -> Iterator[Position | None]:
+    """The citizen's position, saved when the block ends (deleted when finished or stale)."""
+    with session_scope() as session:
+        row = session.get(GuideProgress, sender_id)
+        position = _position(row) if row is not None else None
+        if row is not None and position is None:
+            session.delete(row)
+        yield position
+        if row is not None and position is not None:
+            _store(row, position)
+
+
+def _begin(sender_id: str, position: Position) -> None:
+    with session_scope() as session:
+        row = session.get(GuideProgress, sender_id) or GuideProgress(sender_id=sender_id)
+        _store(row, position)
+        session.add(row)
+
+
+def _forget(sender_id: str) -> None:
+    with session_scope() as session:
+        row = session.get(GuideProgress, sender_id)
+        if row is not None:
+            session.delete(row)
 
 
 def _fill(text: str, card: ProcedureCard | None) -> str:
@@ -70,77 +108,14 @@ def _fill(text: str, card: ProcedureCard | None) -> str:
     return text.replace("{procedure_name}", card.name).replace("{url}", url)
 
 
-def step_answer(progress: GuideProgress) -> Answer:
-    """The message for where the citizen is now: a main step or a trouble step."""
-    guide = all_guides()[progress.guide]
-    card = _card(progress.procedure_id)
-    trouble = guide.trouble(progress.trouble) if progress.trouble else None
-    if trouble is not None:
-        position = f"{progress.trouble_step + 1}/{len(trouble.steps)}"
-        text = f"{trouble.title} ({position})\n{trouble.steps[progress.trouble_step]}"
-        return Answer(_fill(text, card), [NEXT, BACK, STOP])
-    step = guide.steps[progress.step]
-    text = f"Bước {progress.step + 1}/{len(guide.steps)}: {_fill(step.text, card)}"
-    return Answer(text, [NEXT, TROUBLE, STOP])
-
-
-def resume_offer(sender_id: str) -> Answer | None:
-    """After another question in the middle of a walkthrough: offer to go back to it."""
-    with _progress(sender_id) as progress:
-        if progress is None or progress.phase == "rating":
-            return None
-        title = all_guides()[progress.guide].title
-        where = f"ở bước {progress.step + 1}" if progress.phase == "steps" else "ở phần kiểm tra giấy tờ"
-    text = f'Anh/chị muốn tiếp tục hướng dẫn "{title}" {where} không ạ?'
-    return Answer(text, [Button("Tiếp tục hướng dẫn", payload("guide_resume")), STOP])
-
-
-def offer_resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    offer = resume_offer(tracker.sender_id)
-    if offer is not None:
-        send(dispatcher, offer)
-
-
-class ActionGuideStart(Action):
-    """``create_account`` starts the account guide; ``submit_online`` the submission guide."""
-
-    def name(self) -> str:
-        return "action_guide_start"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "submit_online":
-            return _start_submission(dispatcher, tracker)
-        guide = all_guides()["account"]
-        _start(tracker.sender_id, guide.id, "steps")
-        dispatcher.utter_message(text=guide.intro)
-        with _progress(tracker.sender_id) as progress:
-            send(dispatcher, step_answer(progress))
-        return []
-
-
-def _start_submission(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
-    procedure_id = resolve_procedure(tracker)
-    card = _card(procedure_id)
+def _needed_card(position: Position) -> ProcedureCard | None:
+    """The card of a guide for one procedure; ``CardGone`` when it no longer exists."""
+    if not position.guide.needs_procedure:
+        return _card(position.procedure_id)
+    card = _card(position.procedure_id)
     if card is None:
-        candidates = [c for c in (_card(c["id"]) for c in candidates_of(tracker)[:3]) if c]
-        buttons = [Button(short_title(c.name), payload("submit_online", procedure=c.id)) for c in candidates]
-        text = (
-            "Dạ, anh/chị muốn nộp trực tuyến thủ tục nào ạ? Anh/chị chọn dưới đây hoặc gõ tên thủ tục, "
-            'ví dụ: "nộp khai sinh online".'
-        )
-        send(dispatcher, Answer(text, buttons))
-        return []
-    if card.online.level == "khong":
-        where = card.where or card.agency
-        text = f'Dạ, thủ tục "{card.name}" hiện chưa nộp trực tuyến được. Anh/chị nộp trực tiếp tại: {where}.'
-        buttons = [Button("Giấy tờ cần có", payload("ask_procedure", procedure=card.id, aspect="documents"))]
-        send(dispatcher, Answer(text, [*buttons, Button("Gặp cán bộ", payload("handoff"))]))
-        return []
-    _start(tracker.sender_id, "submit", "checklist", card.id)
-    dispatcher.utter_message(text=f'Dạ, em hướng dẫn anh/chị nộp "{card.name}". {ONLINE_LEVELS[card.online.level]}')
-    send(dispatcher, _checklist_answer(card, []))
-    return []
+        raise CardGone(position.procedure_id)
+    return card
 
 
 def _checklist_answer(card: ProcedureCard, have: list[int]) -> Answer:
@@ -158,147 +133,161 @@ def _checklist_answer(card: ProcedureCard, have: list[int]) -> Answer:
     return Answer("\n".join(lines), [*buttons, CHECKED])
 
 
-def missing_documents_text(card: ProcedureCard, have: list[int]) -> str:
+def missing_documents_text(card: ProcedureCard, have: list[int]) -> str | None:
+    """What the citizen still lacks, with how to get copies; None when nothing is missing."""
     missing = [d for i, d in enumerate(card.documents) if i not in have]
     if not missing:
-        return "Dạ, anh/chị đã có đủ giấy tờ. Mình sang các bước nộp trên Cổng nhé."
+        return None
     lines = ["Dạ, anh/chị còn thiếu:"]
     lines += [f"- {d.name}" + (f": {d.note}" if d.note else "") for d in missing]
     lines.append(COPY_TIP)
     return "\n".join(lines)
 
 
-class ActionGuideHave(Action):
+def _say(dispatcher: CollectingDispatcher, position: Position, move: Move) -> None:
+    """Say what ``move`` left on the citizen's screen."""
+    card = _needed_card(position)
+    if move is Move.CHECKLIST and card is not None:
+        send(dispatcher, _checklist_answer(card, position.have))
+        return
+    if move is Move.RATING:
+        dispatcher.utter_message(response="utter_guide_ask_rating_again")
+        return
+    if move is Move.FINISHED:
+        dispatcher.utter_message(text=_fill(position.guide.outro, card))
+        if position.guide.follow_up:
+            dispatcher.utter_message(text=_fill(position.guide.follow_up, card))
+        dispatcher.utter_message(response="utter_guide_ask_rating")
+        return
+    if move is Move.BACK_TO_STEP:
+        dispatcher.utter_message(response="utter_guide_back_to_step", step=position.step + 1)
+    trouble = position.current_trouble
+    if trouble is not None:
+        where = f"{position.trouble_step + 1}/{len(trouble.steps)}"
+        text = f"{trouble.title} ({where})\n{trouble.steps[position.trouble_step]}"
+        dispatcher.utter_message(response="utter_guide_trouble_step", step=_fill(text, card))
+        return
+    steps = position.guide.steps
+    text = f"Bước {position.step + 1}/{len(steps)}: {_fill(steps[position.step].text, card)}"
+    dispatcher.utter_message(response="utter_guide_step", step=text)
+
+
+def resume_offer(sender_id: str) -> tuple[str, dict[str, Any]] | None:
+    """After another question in the middle of a walkthrough: the offer to go back to it."""
+    with _walkthrough(sender_id) as position:
+        if position is None or position.phase is Phase.RATING:
+            return None
+        if position.phase is Phase.CHECKLIST:
+            return "utter_guide_offer_resume_checklist", {"title": position.guide.title}
+        return "utter_guide_offer_resume_step", {"title": position.guide.title, "step": position.step + 1}
+
+
+def offer_resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    offer = resume_offer(tracker.sender_id)
+    if offer is not None:
+        response, values = offer
+        dispatcher.utter_message(response=response, **values)
+
+
+class GuideAction(Action, abc.ABC):
+    """Base of the actions that move a citizen within their walkthrough: each
+    concrete one writes only ``move``; nothing in progress, or a procedure
+    card removed mid-way, is answered here once."""
+
+    @abc.abstractmethod
+    def move(self, position: Position, tracker: Tracker, dispatcher: CollectingDispatcher) -> Move:
+        """Change ``position``; what the citizen should see next."""
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        try:
+            with _walkthrough(tracker.sender_id) as position:
+                if position is None:
+                    dispatcher.utter_message(response="utter_guide_nothing_in_progress")
+                    return []
+                move = self.move(position, tracker, dispatcher)
+                _say(dispatcher, position, position.showing() if move is Move.NOT_NOW else move)
+        except CardGone:
+            _forget(tracker.sender_id)
+            dispatcher.utter_message(response="utter_guide_card_gone")
+        return []
+
+
+class ActionGuideNext(GuideAction):
+    def name(self) -> str:
+        return "action_guide_next"
+
+    def move(self, position: Position, tracker: Tracker, dispatcher: CollectingDispatcher) -> Move:
+        return advance(position)
+
+
+class ActionGuideHave(GuideAction):
     """The citizen ticks a document they have."""
 
     def name(self) -> str:
         return "action_guide_have"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        document = entity(tracker, "document")
-        with _progress(tracker.sender_id) as progress:
-            if progress is None or progress.phase != "checklist":
-                return _nothing_to_resume(dispatcher)
-            card = _card(progress.procedure_id)
-            if document is not None and document.isdigit() and int(document) < len(card.documents):
-                progress.have = sorted({*progress.have, int(document)})
-            answer = _checklist_answer(card, list(progress.have))
-        send(dispatcher, answer)
-        return []
+    def move(self, position: Position, tracker: Tracker, dispatcher: CollectingDispatcher) -> Move:
+        document = entity(tracker, "document") or ""
+        card = _needed_card(position)
+        count = len(card.documents) if card else 0
+        return tick(position, int(document) if document.isdigit() else -1, count)
 
 
-class ActionGuideChecked(Action):
+class ActionGuideChecked(GuideAction):
     """The checklist is done: say what is missing, then the portal steps."""
 
     def name(self) -> str:
         return "action_guide_checked"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        with _progress(tracker.sender_id) as progress:
-            if progress is None or progress.phase != "checklist":
-                return _nothing_to_resume(dispatcher)
-            card = _card(progress.procedure_id)
-            dispatcher.utter_message(text=missing_documents_text(card, list(progress.have)))
-            progress.phase, progress.step = "steps", 0
-            send(dispatcher, step_answer(progress))
-        return []
-
-
-class ActionGuideNext(Action):
-    def name(self) -> str:
-        return "action_guide_next"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        with _progress(tracker.sender_id) as progress:
-            if progress is None or progress.phase != "steps":
-                return _nothing_to_resume(dispatcher) if progress is None else _resend(dispatcher, progress)
-            guide = all_guides()[progress.guide]
-            if progress.trouble:
-                _advance_trouble(dispatcher, guide, progress)
-            elif progress.step + 1 < len(guide.steps):
-                progress.step += 1
+    def move(self, position: Position, tracker: Tracker, dispatcher: CollectingDispatcher) -> Move:
+        card = _needed_card(position)
+        if position.phase is Phase.CHECKLIST and card is not None:
+            missing = missing_documents_text(card, position.have)
+            if missing is None:
+                dispatcher.utter_message(response="utter_guide_all_documents")
             else:
-                progress.phase = "rating"
-                _finish(dispatcher, guide, progress)
-                return []
-            send(dispatcher, step_answer(progress))
-        return []
+                dispatcher.utter_message(text=missing)
+        return finish_checklist(position)
 
 
-def _advance_trouble(dispatcher: CollectingDispatcher, guide: Guide, progress: GuideProgress) -> None:
-    trouble = guide.trouble(progress.trouble)
-    if trouble is not None and progress.trouble_step + 1 < len(trouble.steps):
-        progress.trouble_step += 1
-        return
-    progress.trouble, progress.trouble_step = None, 0
-    dispatcher.utter_message(text=f"Dạ, mình quay lại bước {progress.step + 1} nhé.")
-
-
-def _finish(dispatcher: CollectingDispatcher, guide: Guide, progress: GuideProgress) -> None:
-    dispatcher.utter_message(text=_fill(guide.outro, _card(progress.procedure_id)))
-    if progress.guide == "submit":
-        dispatcher.utter_message(
-            text="Khi có mã hồ sơ, anh/chị gửi mã cho em: em sẽ tra cứu và báo cho anh/chị khi hồ sơ thay đổi."
-        )
-    send(dispatcher, Answer("Anh/chị chấm giúp em mức độ hữu ích của hướng dẫn này (1 đến 5 sao) ạ.", RATING_BUTTONS))
-
-
-class ActionGuideTrouble(Action):
+class ActionGuideTrouble(GuideAction):
     """ "Tôi gặp khó khăn": choose the trouble, then its branch, then back."""
 
     def name(self) -> str:
         return "action_guide_trouble"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        trouble_id = entity(tracker, "trouble")
-        with _progress(tracker.sender_id) as progress:
-            if progress is None or progress.phase != "steps":
-                return _nothing_to_resume(dispatcher)
-            guide = all_guides()[progress.guide]
-            if trouble_id and guide.trouble(trouble_id):
-                progress.trouble, progress.trouble_step = trouble_id, 0
-                send(dispatcher, step_answer(progress))
-                return []
-            offered = guide.steps[progress.step].troubles or [t.id for t in guide.troubles]
-        buttons = [Button(guide.trouble(t).title, payload("guide_trouble", trouble=t)) for t in offered]
-        send(dispatcher, Answer("Dạ, anh/chị đang gặp khó khăn nào ạ?", [*buttons, BACK]))
+        with _walkthrough(tracker.sender_id) as position:
+            known = position is not None and position.guide.trouble(entity(tracker, "trouble") or "") is not None
+            if position is None or position.phase is not Phase.STEPS or known:
+                return super().run(dispatcher, tracker, domain)
+            offered = troubles_offered(position)
+        buttons = [{"title": t.title, "payload": payload("guide_trouble", trouble=t.id)} for t in offered]
+        dispatcher.utter_message(response="utter_guide_which_trouble", buttons=buttons)
         return []
 
+    def move(self, position: Position, tracker: Tracker, dispatcher: CollectingDispatcher) -> Move:
+        return enter_trouble(position, entity(tracker, "trouble"))
 
-class ActionGuideResume(Action):
+
+class ActionGuideResume(GuideAction):
+    """ "Tiếp tục": back where the citizen left. Said right after a step was
+    shown ("tiếp", "tiếp tục"), it means the next step."""
+
     def name(self) -> str:
         return "action_guide_resume"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        with _progress(tracker.sender_id) as progress:
-            if progress is None or progress.phase == "rating":
-                return _nothing_to_resume(dispatcher)
-            progress.trouble, progress.trouble_step = None, 0
-            return _resend(dispatcher, progress)
+    def move(self, position: Position, tracker: Tracker, dispatcher: CollectingDispatcher) -> Move:
+        if position.phase is Phase.STEPS and _step_on_screen(tracker):
+            return advance(position)
+        return resume(position)
 
 
-def _resend(dispatcher: CollectingDispatcher, progress: GuideProgress) -> list[dict]:
-    if progress.phase == "checklist":
-        send(dispatcher, _checklist_answer(_card(progress.procedure_id), list(progress.have)))
-    elif progress.phase == "steps":
-        send(dispatcher, step_answer(progress))
-    else:
-        send(dispatcher, Answer("Anh/chị chấm giúp em hướng dẫn vừa rồi (1 đến 5 sao) ạ.", RATING_BUTTONS))
-    return []
-
-
-def _nothing_to_resume(dispatcher: CollectingDispatcher) -> list[dict]:
-    send(
-        dispatcher,
-        Answer(
-            "Dạ, anh/chị chưa có hướng dẫn nào đang làm dở. Anh/chị muốn em hướng dẫn việc gì ạ?",
-            [
-                Button("Tạo tài khoản", payload("create_account")),
-                Button("Nộp hồ sơ trực tuyến", payload("submit_online")),
-            ],
-        ),
-    )
-    return []
+def _step_on_screen(tracker: Tracker) -> bool:
+    """Whether the bot's last action before this message showed a walkthrough step."""
+    actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    last = next((name for name in reversed(actions) if name != "action_listen"), None)
+    return last in STEP_ACTIONS
 
 
 class ActionGuideStop(Action):
@@ -306,13 +295,57 @@ class ActionGuideStop(Action):
         return "action_guide_stop"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        with _progress(tracker.sender_id) as progress:
-            if progress is None:
-                return _nothing_to_resume(dispatcher)
-            step = progress.step + 1
+        with _walkthrough(tracker.sender_id) as position:
+            if position is None:
+                dispatcher.utter_message(response="utter_guide_nothing_in_progress")
+                return []
+            step = position.step + 1
+        dispatcher.utter_message(response="utter_guide_stopped", step=step)
+        return []
+
+
+class ActionGuideStart(Action):
+    """The guide whose ``intent`` (in its file) the citizen expressed."""
+
+    def name(self) -> str:
+        return "action_guide_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        guide = guide_for_intent((tracker.latest_message.get("intent") or {}).get("name"))
+        if guide is None:
+            dispatcher.utter_message(response="utter_guide_nothing_in_progress")
+            return []
+        if not guide.needs_procedure:
+            position = Position.start(guide)
+            _begin(tracker.sender_id, position)
+            dispatcher.utter_message(text=guide.intro)
+            _say(dispatcher, position, Move.STEP)
+            return []
+        card = _card(resolve_procedure(tracker))
+        if card is None:
+            candidates = [c for c in (_card(c["id"]) for c in candidates_of(tracker)[:3]) if c]
+            buttons = [
+                {"title": short_title(c.name), "payload": payload(guide.intent, procedure=c.id)} for c in candidates
+            ]
+            dispatcher.utter_message(response="utter_guide_which_procedure", buttons=buttons)
+            return []
+        if card.online.level == "khong":
+            buttons = [
+                {"title": "Giấy tờ cần có", "payload": payload("ask_procedure", procedure=card.id, aspect="documents")}
+            ]
+            dispatcher.utter_message(
+                response="utter_guide_not_online",
+                procedure_name=card.name,
+                where=card.where or card.agency,
+                buttons=buttons,
+            )
+            return []
+        position = Position.start(guide, card.id)
+        _begin(tracker.sender_id, position)
         dispatcher.utter_message(
-            text=f'Dạ, em dừng ở bước {step}. Khi nào sẵn sàng, anh/chị nhắn "tiếp tục" để làm tiếp từ bước này ạ.'
+            response=f"utter_guide_online_{card.online.level.replace('-', '_')}", procedure_name=card.name
         )
+        _say(dispatcher, position, Move.CHECKLIST)
         return []
 
 
@@ -323,18 +356,23 @@ class ActionRate(Action):
         return "action_rate"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        """Only a walkthrough that reached its rating step is rated, once: a
+        rating button replayed or typed at any other time counts for nothing."""
         score = entity(tracker, "score")
-        if score not in {"1", "2", "3", "4", "5"}:
-            send(dispatcher, Answer("Dạ, anh/chị chọn từ 1 đến 5 sao giúp em ạ.", RATING_BUTTONS))
-            return []
         with session_scope() as session:
             progress = session.get(GuideProgress, tracker.sender_id)
-            guide, procedure = (progress.guide, progress.procedure_id) if progress else ("other", None)
+            if progress is None or progress.phase != Phase.RATING.value:
+                dispatcher.utter_message(response="utter_rating_not_expected")
+                return []
+            if score not in {"1", "2", "3", "4", "5"}:
+                dispatcher.utter_message(response="utter_guide_ask_rating_again")
+                return []
             channel = tracker.get_latest_input_channel() or "unknown"
-            session.add(Rating(guide=guide, procedure_id=procedure, channel=channel, score=int(score)))
-            if progress is not None:
-                session.delete(progress)
-        dispatcher.utter_message(text="Dạ, em cảm ơn anh/chị đã đánh giá! Anh/chị cần gì cứ nhắn em nhé.")
+            session.add(
+                Rating(guide=progress.guide, procedure_id=progress.procedure_id, channel=channel, score=int(score))
+            )
+            session.delete(progress)
+        dispatcher.utter_message(response="utter_thanks_for_rating")
         return []
 
 

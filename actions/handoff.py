@@ -1,4 +1,5 @@
-"""Handing the citizen over to a person."""
+"""Handing the citizen over to a person: the hotline and the one-stop office
+(``utter_handoff`` in ``bot/domain/handoff.yml``, filled from the settings)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.responses import send
-from knowledge.answers import Answer, Button, payload
 from settings import get_settings
-
-
-def handoff_answer() -> Answer:
-    settings = get_settings()
-    text = (
-        "Dạ, anh/chị có thể gặp cán bộ:\n"
-        f"- Gọi tổng đài hỗ trợ: {settings.hotline}\n"
-        f"- Đến trực tiếp: {settings.office_name}, {settings.office_hours}.\n"
-        "Khi gọi hoặc đến, anh/chị mang theo mã hồ sơ (nếu đã nộp) để được tra cứu nhanh ạ."
-    )
-    return Answer(text, [Button("Quay lại menu", payload("help"))])
 
 
 class ActionHandoff(Action):
@@ -28,5 +16,11 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        send(dispatcher, handoff_answer())
+        settings = get_settings()
+        dispatcher.utter_message(
+            response="utter_handoff",
+            hotline=settings.hotline,
+            office_name=settings.office_name,
+            office_hours=settings.office_hours,
+        )
         return []

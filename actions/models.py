@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, Integer, String, func
+from sqlalchemy import JSON, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from database import Base
+from database import Base, UtcDateTime
 
 
 class GuideProgress(Base):
@@ -22,9 +22,7 @@ class GuideProgress(Base):
     trouble_step: Mapped[int] = mapped_column(Integer, default=0)
     procedure_id: Mapped[str | None] = mapped_column(String(80))
     have: Mapped[list] = mapped_column(JSON, default=list)  # indexes of documents the citizen has
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
 
 class Rating(Base):
@@ -35,4 +33,4 @@ class Rating(Base):
     procedure_id: Mapped[str | None] = mapped_column(String(80), index=True)
     channel: Mapped[str] = mapped_column(String(64), index=True)
     score: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -12,13 +12,8 @@ from actions.context import ASKED, candidates_of, entity, resolve_procedure
 from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
-from knowledge.answers import Answer, Button, answer_life_event, answer_procedure, ask_which, payload
+from knowledge.answers import answer_life_event, answer_procedure, ask_which, payload
 from knowledge.schema import LifeEventCard, ProcedureCard
-
-MISSING_CARD = (
-    "Dạ, em chưa có thông tin về thủ tục này. Anh/chị tra cứu trên Cổng Dịch vụ công "
-    'https://dichvucong.gov.vn hoặc bấm "Gặp cán bộ" ạ.'
-)
 
 
 class ActionAnswerProcedure(Action):
@@ -41,11 +36,11 @@ class ActionAnswerProcedure(Action):
             self._ask_which(dispatcher, candidates_of(tracker))
             return []
         if procedure_id is None:
-            send(dispatcher, _ask_for_procedure())
+            _ask_for_procedure(dispatcher)
             return []
         card = store.get_card("procedure", procedure_id)
         if not isinstance(card, ProcedureCard):
-            dispatcher.utter_message(text=MISSING_CARD)
+            dispatcher.utter_message(response="utter_missing_card")
             return [SlotSet("procedure", None)]
         send(dispatcher, answer_procedure(card, aspect))
         offer_resume(dispatcher, tracker)
@@ -58,23 +53,23 @@ class ActionAnswerProcedure(Action):
             card = store.get_card("procedure", candidate["id"])
             if card is not None:
                 pairs.append((card.id, card.name))
-        send(dispatcher, ask_which(pairs) if pairs else _ask_for_procedure())
+        if pairs:
+            send(dispatcher, ask_which(pairs))
+        else:
+            _ask_for_procedure(dispatcher)
 
 
-def _ask_for_procedure() -> Answer:
-    events = [c for c in store.all_cards() if isinstance(c, LifeEventCard)]
-    buttons = [Button(c.name, payload("life_event", life_event=c.id)) for c in sorted(events, key=lambda c: c.name)]
-    text = (
-        "Dạ, anh/chị muốn hỏi thủ tục nào ạ? Anh/chị gõ tên thủ tục (ví dụ: khai sinh, căn cước, "
-        "đăng ký thường trú) hoặc chọn việc của gia đình dưới đây."
-    )
-    return Answer(text, buttons)
+def _ask_for_procedure(dispatcher: CollectingDispatcher) -> None:
+    """Which procedure? With the life events of the cards as buttons."""
+    events = sorted((c for c in store.all_cards() if isinstance(c, LifeEventCard)), key=lambda c: c.name)
+    buttons = [{"title": c.name, "payload": payload("life_event", life_event=c.id)} for c in events]
+    dispatcher.utter_message(response="utter_ask_which_procedure", buttons=buttons)
 
 
 def _answer_life_event(dispatcher: CollectingDispatcher, life_event_id: str) -> list[dict]:
     card = store.get_card("life_event", life_event_id)
     if not isinstance(card, LifeEventCard):
-        send(dispatcher, _ask_for_procedure())
+        _ask_for_procedure(dispatcher)
         return []
     names = {c.id: c.name for c in store.all_cards() if isinstance(c, ProcedureCard)}
     send(dispatcher, answer_life_event(card, names))
@@ -88,7 +83,7 @@ class ActionAnswerLifeEvent(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         life_event = entity(tracker, "life_event")
         if not life_event:
-            send(dispatcher, _ask_for_procedure())
+            _ask_for_procedure(dispatcher)
             return []
         events = _answer_life_event(dispatcher, life_event)
         offer_resume(dispatcher, tracker)

@@ -1,15 +1,15 @@
 """A small, bounded, expiring in-memory map for the connectors.
 
-The connectors remember little things for a short while: the deliveries they
-have already seen (platforms redeliver webhooks), the options a citizen was
-last offered as numbers, the long button payloads behind short Telegram ids.
-None of it may grow without bound, so every map has a lifetime and a size cap.
+The connectors remember little things for a short while: the options a
+citizen was last offered as numbers, the long button payloads behind short
+Telegram ids. None of it may grow without bound, so every map has a lifetime
+and a size cap. (Deliveries already seen must survive a restart: they live
+in ``channels.deliveries``.)
 
 Limitation, on purpose: this memory lives in one process. With several Rasa
-replicas behind a load balancer, a redelivery or a typed option number may
-reach a replica that has not seen the first one. Route each platform's
-webhook to one replica (or by sender), or put these maps in Redis, before
-scaling out (see ../shared/ARCHITECTURE.md, "Scaling past one machine").
+replicas behind a load balancer, a typed option number may reach a replica
+that has not shown the options. Route each conversation to one replica, or
+put these maps in Redis, before scaling out to several machines.
 """
 
 from __future__ import annotations
@@ -42,18 +42,6 @@ class ExpiringMap(Generic[K, V]):
         self._items.pop(key, None)
         self._items[key] = (self._clock() + self._ttl, value)
         self._expire()
-
-    def add(self, key: K, value: V) -> bool:
-        """Set ``key`` unless it is already held; True if it was new.
-
-        Check and set in one call, with no await in between, so two deliveries
-        of one message in the same event loop cannot both be taken as new.
-        """
-        self._expire()
-        if key in self._items:
-            return False
-        self.put(key, value)
-        return True
 
     def __len__(self) -> int:
         self._expire()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from channels.ids import platform_id
 from channels.render import Part, Rendered
+
+logger = logging.getLogger(__name__)
 
 
 class RenderedOutput(OutputChannel):
@@ -14,25 +18,42 @@ class RenderedOutput(OutputChannel):
     platform (``channels.render``), then sent part by part, in order. The turn
     stops at the first part that is not sent, so the citizen never gets the
     end of an answer without its beginning. ``outcomes`` records, per part,
-    "sent", "outside_window", "failed" or "skipped", for tests and the logs.
+    "sent", "outside_window", "failed" or "skipped" ("refused" for a
+    response to another channel's conversation), for tests and the logs.
+
+    Rasa addresses a conversation (``<channel>:<platform id>``, see
+    ``channels.ids``): ``render`` and per-conversation memories get that id,
+    ``send_part`` the platform's own id. A conversation of another channel is
+    refused, so no id valid on one platform reaches another platform's user.
     """
 
     def __init__(self) -> None:
         self._stopped = False
         self.outcomes: list[str] = []
 
-    def render(self, recipient_id: str, message: dict[str, Any]) -> Rendered:
+    @property
+    def sent(self) -> int:
+        """How many platform messages reached the citizen so far."""
+        return self.outcomes.count("sent")
+
+    def render(self, conversation: str, message: dict[str, Any]) -> Rendered:
         raise NotImplementedError
 
-    async def send_part(self, recipient_id: str, part: Part) -> str:
+    async def send_part(self, user: str, part: Part) -> str:
         raise NotImplementedError
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        try:
+            user = platform_id(self.name(), recipient_id)
+        except ValueError:
+            logger.error("%s: refused a response addressed to a conversation of another channel", self.name())
+            self.outcomes.append("refused")
+            return
         for part in self.render(recipient_id, message).parts:
             if self._stopped:
                 self.outcomes.append("skipped")
                 continue
-            outcome = await self.send_part(recipient_id, part)
+            outcome = await self.send_part(user, part)
             self.outcomes.append(outcome)
             self._stopped = outcome != "sent"
 

@@ -82,9 +82,15 @@ def poster_html(card: ProcedureCard | LifeEventCard) -> str:
 
 def poster_pdf(card: ProcedureCard | LifeEventCard) -> bytes:
     """The poster printed to PDF by headless Chromium (installed by `make setup`)."""
+    return html_to_pdf(poster_html(card))
+
+
+def html_to_pdf(page: str) -> bytes:
+    """``page`` printed to PDF by headless Chromium: seconds of work, so a web
+    service calls it off its event loop (``console.printing``)."""
     with tempfile.TemporaryDirectory() as work:
         source, target = Path(work) / "poster.html", Path(work) / "poster.pdf"
-        source.write_text(poster_html(card), encoding="utf-8")
+        source.write_text(page, encoding="utf-8")
         subprocess.run(
             [
                 CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

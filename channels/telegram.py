@@ -15,7 +15,7 @@ In credentials.yml: ``channels.telegram.TelegramInput:``. Webhook:
   ``answerCallbackQuery`` so the client stops its spinner.
 - Texts longer than 4,096 UTF-16 units are split on sentence boundaries.
 - Private chats only; photos, stickers, voice... get a polite note that only
-  text is read.
+  text is read. Each ``update_id`` is taken once (plumbing in ``channels.webhook``).
 """
 
 from __future__ import annotations
@@ -37,28 +37,27 @@ import httpx
 # this module handles both, and the deprecation warning on every 429 goes away.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint
 from sanic.request import Request
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from channels.memory import ExpiringMap
+from channels.deliveries import Deliveries, deliveries_path
+from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import TELEGRAM, CallbackData, Option, Part, Rendered, render
 from channels.retry import Backoff, GaveUp, Sleep, Transient, with_retries
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
-    Background,
+    Notice,
     Rejected,
-    hand_over,
-    keep_secrets_out_of_logs,
+    ToRasa,
+    WebhookInput,
+    Work,
+    delivery_key,
     parse_object,
-    pseudonym,
-    read_body,
+    platform_user,
     same_secret,
-    webhook_blueprint,
 )
 from settings import get_settings
 
@@ -68,7 +67,6 @@ keep_secrets_out_of_logs()
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 GREET = "/greet"
 CHOICE_EXPIRED = "Dạ, lựa chọn này đã hết hạn. Anh/chị vui lòng gõ lại câu hỏi giúp em ạ."
-SEEN_FOR_SECONDS = 24 * 3600
 
 _START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S+))?\s*$", re.IGNORECASE)
 # A card's short code, as nlu.matcher recognises it in "#KS".
@@ -128,7 +126,7 @@ class TelegramOutput(RenderedOutput):
         if sleep is not None:
             self._retry["sleep"] = sleep
 
-    def render(self, recipient_id: str, message: dict[str, Any]) -> Rendered:
+    def render(self, conversation: str, message: dict[str, Any]) -> Rendered:
         return render(message, TELEGRAM)
 
     async def send_part(self, chat_id: str, part: Part) -> str:
@@ -165,7 +163,9 @@ class TelegramOutput(RenderedOutput):
         return InlineKeyboardMarkup(rows) if rows else None
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(WebhookInput[Update]):
+    platform = "Telegram"
+
     @classmethod
     def name(cls) -> str:
         return "telegram"
@@ -178,76 +178,74 @@ class TelegramInput(InputChannel):
         secret = str(given.get("secret") or settings.telegram_secret)
         if not token or not secret:
             raise RasaException("Telegram connector: set TTHC_TELEGRAM_TOKEN and TTHC_TELEGRAM_SECRET")
-        return cls(secret, make_bot(token, settings.telegram_api_url))
+        bot = make_bot(token, settings.telegram_api_url)
+        return cls(secret, bot, deliveries=Deliveries(deliveries_path()))
 
-    def __init__(self, secret: str, bot: Bot, callbacks: CallbackData | None = None) -> None:
+    def __init__(
+        self,
+        secret: str,
+        bot: Bot,
+        callbacks: CallbackData | None = None,
+        deliveries: Deliveries | None = None,
+    ) -> None:
+        super().__init__(deliveries)
         self._secret = secret
         self._bot = bot
         self._callbacks = callbacks or CallbackData()
-        self._seen: ExpiringMap[int, bool] = ExpiringMap(SEEN_FOR_SECONDS, 200_000)
-        self.background = Background()
 
     def get_output_channel(self) -> TelegramOutput:
         return TelegramOutput(self._bot, self._callbacks)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return webhook_blueprint(
-            "tthc_telegram_webhook", "Telegram", self._verified, lambda update: self._first(update, on_new_message)
-        )
-
-    async def _verified(self, request: Request) -> Update:
+    async def verify(self, request: Request, body: bytes) -> Update:
         if not same_secret(request.headers.get(SECRET_HEADER), self._secret):
             raise Rejected(401, "missing or wrong secret token")
-        return self._update(parse_object(await read_body(request)))
-
-    def _first(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Telegram redelivers an update it thinks was lost: handle each once."""
-        if self._seen.add(update.update_id, True):
-            self._dispatch(update, on_new_message)
-
-    def _update(self, data: dict[str, Any]) -> Update:
+        data = parse_object(body)
         try:
-            return Update.de_json(data, self._bot)
-        except (KeyError, TypeError, ValueError):
+            update = Update.de_json(data, self._bot)
+        except Exception:  # the library parses, it does not validate: what it cannot read is not an update
             raise Rejected(400, "not a Telegram update") from None
+        if update is None or not isinstance(update.update_id, int) or isinstance(update.update_id, bool):
+            raise Rejected(400, "not a Telegram update")
+        return update
 
-    def _dispatch(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    def delivery_id(self, update: Update) -> str:
+        return str(update.update_id)
+
+    def dispatch(self, update: Update) -> Work | None:
         if update.callback_query is not None:
-            self.background.spawn(self._press(update.callback_query, on_new_message), "Telegram button")
-            return
+            return self._pressed(update.callback_query)
         message = update.message
-        if message is None or message.chat.type != "private":
-            return  # edits, channel posts, groups: not for a one-to-one assistant
-        chat_id = str(message.chat.id)
-        if message.text and message.text.strip():
-            user_message = UserMessage(
-                text_for_rasa(message.text),
-                self.get_output_channel(),
-                chat_id,
-                input_channel=self.name(),
-                message_id=str(message.message_id),
-            )
-            self.background.spawn(hand_over(on_new_message, user_message), "Telegram message")
-        else:
-            self.background.spawn(
-                self.get_output_channel().send_response(chat_id, {"text": UNSUPPORTED_MEDIA}),
-                "Telegram unsupported-media notice",
-            )
+        chat_id = _private_chat(message.chat) if message is not None else None
+        if message is None or chat_id is None:
+            return None  # edits, channel posts, groups: not for a one-to-one assistant
+        if isinstance(message.text, str) and message.text.strip():
+            return ToRasa(chat_id, message.text, delivery_key(message.message_id))
+        return Notice(chat_id, UNSUPPORTED_MEDIA)
 
-    async def _press(self, query: CallbackQuery, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        payload = self._callbacks.decode(query.data or "")
+    def for_rasa(self, conversation: str, text: str) -> str:
+        return text_for_rasa(text)
+
+    def _pressed(self, query: CallbackQuery) -> Work | None:
+        """A button: answered at once (the client stops its spinner), its payload to Rasa."""
+        payload = self._callbacks.decode(query.data) if isinstance(query.data, str) else None
+        self.background.spawn(self._answer(query, expired=payload is None), "Telegram answerCallbackQuery")
+        if query.message is not None:
+            chat_id = _private_chat(query.message.chat)
+        else:  # the message is gone: the press came from the user's private chat
+            chat_id = platform_user(query.from_user.id) if query.from_user is not None else None
+        return ToRasa(chat_id, payload, delivery_key(query.id)) if payload and chat_id else None
+
+    @staticmethod
+    async def _answer(query: CallbackQuery, expired: bool) -> None:
         try:
-            await _classified(lambda: query.answer(text=None if payload else CHOICE_EXPIRED))
+            await _classified(lambda: query.answer(text=CHOICE_EXPIRED if expired else None))
         except (Transient, TelegramError) as exc:  # the press still counts
             logger.warning("Telegram: answerCallbackQuery failed: %s", type(exc).__name__)
-        chat = query.message.chat if query.message is not None else None
-        if payload is None or (chat is not None and chat.type != "private"):
-            return
-        chat_id = str(chat.id if chat is not None else query.from_user.id)
-        user_message = UserMessage(
-            payload, self.get_output_channel(), chat_id, input_channel=self.name(), message_id=str(query.id)
-        )
-        await hand_over(on_new_message, user_message)
+
+
+def _private_chat(chat: Chat | None) -> str | None:
+    """The id of a private chat; None for groups, channels and malformed chats."""
+    return platform_user(chat.id) if chat is not None and chat.type == "private" else None
 
 
 # -- Development: polling instead of a public webhook ------------------------

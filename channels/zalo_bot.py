@@ -1,41 +1,40 @@
 """Zalo Bot platform connector (the Telegram-like Bot API of Zalo).
 
 In credentials.yml: ``channels.zalo_bot.ZaloBotInput:``. Webhook:
-``POST /webhooks/zalo_bot/webhook``, registered with ``setWebhook`` and a
-``secret_token`` that Zalo sends back in ``X-Bot-Api-Secret-Token`` (checked
-in constant time). The API is ``<base>/bot<TOKEN>/<method>``: this connector
-uses ``sendMessage`` and ``sendPhoto`` only; the platform has no buttons, so
-options are numbered (see ``channels.render``). Private chats only: the
-assistant answers citizens one to one, not in groups.
+``POST /webhooks/zalo_bot/webhook`` (plumbing in ``channels.webhook``),
+registered with ``setWebhook`` and a ``secret_token`` that Zalo sends back in
+``X-Bot-Api-Secret-Token`` (checked in constant time); each
+``message.message_id`` is taken once. The API is ``<base>/bot<TOKEN>/<method>``:
+this connector uses ``sendMessage`` and ``sendPhoto`` only; the platform has
+no buttons, so options are numbered (see ``channels.render``). Private chats
+only: the assistant answers citizens one to one, not in groups.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint
 from sanic.request import Request
 
-from channels.memory import ExpiringMap
+from channels.deliveries import Deliveries, deliveries_path
+from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import ZALO_BOT, OptionMemory, Part, Rendered, render
 from channels.retry import Backoff, GaveUp, Sleep, Transient, with_retries
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
-    Background,
+    Notice,
     Rejected,
-    hand_over,
-    keep_secrets_out_of_logs,
+    ToRasa,
+    WebhookInput,
+    Work,
+    delivery_key,
     parse_object,
-    pseudonym,
-    read_body,
+    platform_user,
     same_secret,
-    webhook_blueprint,
 )
 from settings import get_settings
 
@@ -44,7 +43,6 @@ keep_secrets_out_of_logs()
 
 SECRET_HEADER = "x-bot-api-secret-token"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-SEEN_FOR_SECONDS = 24 * 3600
 
 
 class ZaloBotError(Exception):
@@ -114,9 +112,9 @@ class ZaloBotOutput(RenderedOutput):
         self._client = client
         self._options = options
 
-    def render(self, recipient_id: str, message: dict[str, Any]) -> Rendered:
-        rendered = render(message, ZALO_BOT, self._options.next_number(recipient_id))
-        self._options.add(recipient_id, rendered.numbered)
+    def render(self, conversation: str, message: dict[str, Any]) -> Rendered:
+        rendered = render(message, ZALO_BOT, self._options.next_number(conversation))
+        self._options.add(conversation, rendered.numbered)
         return rendered
 
     async def send_part(self, chat_id: str, part: Part) -> str:
@@ -132,7 +130,9 @@ class ZaloBotOutput(RenderedOutput):
         return "sent"
 
 
-class ZaloBotInput(InputChannel):
+class ZaloBotInput(WebhookInput[dict[str, Any]]):
+    platform = "Zalo Bot"
+
     @classmethod
     def name(cls) -> str:
         return "zalo_bot"
@@ -145,60 +145,54 @@ class ZaloBotInput(InputChannel):
         secret = str(given.get("secret") or settings.zalo_bot_secret)
         if not token or not secret:
             raise RasaException("Zalo Bot connector: set TTHC_ZALO_BOT_TOKEN and TTHC_ZALO_BOT_SECRET")
-        return cls(secret, ZaloBotClient(httpx.AsyncClient(), settings.zalo_bot_api_url, token))
+        client = ZaloBotClient(httpx.AsyncClient(), settings.zalo_bot_api_url, token)
+        return cls(secret, client, deliveries=Deliveries(deliveries_path()))
 
-    def __init__(self, secret: str, client: ZaloBotClient, options: OptionMemory | None = None) -> None:
+    def __init__(
+        self,
+        secret: str,
+        client: ZaloBotClient,
+        options: OptionMemory | None = None,
+        deliveries: Deliveries | None = None,
+    ) -> None:
+        super().__init__(deliveries)
         self._secret = secret
         self._client = client
         self._options = options or OptionMemory()
-        self._seen: ExpiringMap[str, bool] = ExpiringMap(SEEN_FOR_SECONDS, 200_000)
-        self.background = Background()
 
     def get_output_channel(self) -> ZaloBotOutput:
         return ZaloBotOutput(self._client, self._options)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return webhook_blueprint(
-            "zalo_bot_webhook", "Zalo Bot", self._verified, lambda update: self._dispatch(update, on_new_message)
-        )
-
-    async def _verified(self, request: Request) -> dict[str, Any]:
+    async def verify(self, request: Request, body: bytes) -> dict[str, Any]:
         if not same_secret(request.headers.get(SECRET_HEADER), self._secret):
             raise Rejected(401, "missing or wrong secret token")
-        return parse_object(await read_body(request))
+        update = parse_object(body)
+        # Webhook deliveries come as {"ok": true, "result": {...}}; the bare event is taken too.
+        return update["result"] if isinstance(update.get("result"), dict) else update
 
-    def _dispatch(self, update: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        # Webhook deliveries come as {"ok": true, "result": {...}}; accept the bare event too.
-        event = update.get("result") if isinstance(update.get("result"), dict) else update
-        name = str(event.get("event_name") or "")
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    def delivery_id(self, event: dict[str, Any]) -> str | None:
+        return delivery_key(_message(event).get("message_id"))
+
+    def dispatch(self, event: dict[str, Any]) -> Work | None:
+        name = event.get("event_name")
+        message = _message(event)
         chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-        chat_id = _text_id(chat.get("id"))
-        if not chat_id or str(chat.get("chat_type", "PRIVATE")).upper() != "PRIVATE":
-            return
-        if not self._first_time(message.get("message_id")):
-            return
+        chat_id = platform_user(chat.get("id"))
+        if not isinstance(name, str) or not chat_id or chat.get("chat_type", "PRIVATE") != "PRIVATE":
+            return None  # groups: the assistant answers citizens one to one
         if name == "message.text.received":
-            if not isinstance(message.get("text"), str) or not message["text"].strip():
-                return
-            text = self._options.take(chat_id, message["text"])
-            user_message = UserMessage(
-                text,
-                self.get_output_channel(),
-                chat_id,
-                input_channel=self.name(),
-                message_id=_text_id(message.get("message_id")),
-            )
-            self.background.spawn(hand_over(on_new_message, user_message), "Zalo Bot message")
-        elif name.startswith("message.") and name.endswith(".received"):  # image, sticker, voice...
-            self.background.spawn(
-                self.get_output_channel().send_response(chat_id, {"text": UNSUPPORTED_MEDIA}),
-                "Zalo Bot unsupported-media notice",
-            )
+            text = message.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return None
+            return ToRasa(chat_id, text, delivery_key(message.get("message_id")))
+        if name.startswith("message.") and name.endswith(".received"):  # image, sticker, voice...
+            return Notice(chat_id, UNSUPPORTED_MEDIA)
+        return None
 
-    def _first_time(self, key: Any) -> bool:
-        return not key or self._seen.add(str(key), True)
+    def for_rasa(self, conversation: str, text: str) -> str:
+        return self._options.take(conversation, text)
 
 
-def _text_id(value: Any) -> str | None:
-    return str(value).strip() if isinstance(value, (str, int)) and str(value).strip() else None
+def _message(event: dict[str, Any]) -> dict[str, Any]:
+    message = event.get("message")
+    return message if isinstance(message, dict) else {}

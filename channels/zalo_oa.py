@@ -4,15 +4,13 @@ In credentials.yml: ``channels.zalo_oa.ZaloOAInput:`` (values come from the
 environment through ``settings``; keys given there override them). Webhook:
 ``POST /webhooks/zalo_oa/webhook``.
 
-Inbound: the ``X-ZEvent-Signature`` header (``mac=`` + SHA-256 hex of app id +
-raw body + the body's ``timestamp`` + OA secret key) is checked in constant
-time before anything else happens; then the webhook answers 200 at once and
-the message reaches Rasa in the background. Zalo redelivers events it thinks
-were missed, so each ``message.msg_id`` is handled once (in memory, for a day:
-see ``channels.memory`` about several replicas). ``user_send_text`` goes to
-Rasa with the Zalo user id as sender id; ``follow`` greets; ``unfollow`` and
-the OA's own echoes are ignored; images, stickers, voice, files... get a
-polite note that only text is read.
+Inbound (plumbing in ``channels.webhook``): the ``X-ZEvent-Signature`` header
+(``mac=`` + SHA-256 hex of app id + raw body + the body's ``timestamp`` + OA
+secret key) is checked in constant time, and the ``timestamp`` (milliseconds)
+must be recent, so a captured delivery cannot be replayed later. Each
+``message.msg_id`` is taken once. ``user_send_text`` goes to Rasa;
+``follow`` greets; ``unfollow`` and the OA's own echoes are ignored; images,
+stickers, voice, files... get a polite note that only text is read.
 
 Outbound: ``channels.render`` for the form (2,000 characters per message,
 numbered options instead of buttons), ``channels.zalo_oa_api`` for the calls.
@@ -22,29 +20,31 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint
 from sanic.request import Request
 
-from channels.memory import ExpiringMap
+from channels.deliveries import Deliveries, deliveries_path
+from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import ZALO_OA, OptionMemory, Part, Rendered, render
 from channels.retry import GaveUp
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
-    Background,
+    Notice,
     Rejected,
-    hand_over,
+    ToRasa,
+    WebhookInput,
+    Work,
+    delivery_key,
     parse_object,
-    pseudonym,
-    read_body,
+    platform_user,
     same_secret,
-    webhook_blueprint,
 )
 from channels.zalo_oa_api import (
     OutsideWindow,
@@ -58,9 +58,16 @@ from channels.zalo_tokens import NoTokens, TokenFile, TokenFileError, TokenPair,
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
+keep_secrets_out_of_logs()
 
+SIGNATURE_HEADER = "x-zevent-signature"
 GREET = "/greet"
-SEEN_FOR_SECONDS = 24 * 3600
+# Zalo delivers within seconds and retries for minutes; older events are replays.
+MAX_AGE_SECONDS = 10 * 60
+MAX_CLOCK_SKEW_SECONDS = 2 * 60
+
+_MAC = re.compile(r"(?:mac=)?([0-9a-f]{64})")
+_MILLISECONDS = re.compile(r"[0-9]{1,16}")
 
 
 def zalo_signature(app_id: str, body: bytes, timestamp: str, secret: str) -> str:
@@ -69,11 +76,7 @@ def zalo_signature(app_id: str, body: bytes, timestamp: str, secret: str) -> str
 
 
 class ZaloOAOutput(RenderedOutput):
-    """Sends one turn's responses; stops the turn at the first message Zalo refuses.
-
-    ``outcomes`` records, per platform message, "sent", "outside_window" or
-    "failed" (and "skipped" for what came after), for tests and for the logs.
-    """
+    """Sends one turn's responses; stops the turn at the first message Zalo refuses."""
 
     @classmethod
     def name(cls) -> str:
@@ -84,24 +87,24 @@ class ZaloOAOutput(RenderedOutput):
         self._client = client
         self._options = options
 
-    def render(self, recipient_id: str, message: dict[str, Any]) -> Rendered:
-        rendered = render(message, ZALO_OA, self._options.next_number(recipient_id))
-        self._options.add(recipient_id, rendered.numbered)
+    def render(self, conversation: str, message: dict[str, Any]) -> Rendered:
+        rendered = render(message, ZALO_OA, self._options.next_number(conversation))
+        self._options.add(conversation, rendered.numbered)
         return rendered
 
-    async def send_part(self, recipient_id: str, part: Part) -> str:
+    async def send_part(self, user: str, part: Part) -> str:
         message = image_message(part.image) if part.image else text_message(part.text)
         try:
-            await self._client.send(recipient_id, message)
+            await self._client.send(user, message)
         except OutsideWindow as exc:
             logger.warning(
                 "Zalo OA: user %s is outside the interaction window (error %s); not sent, not retried",
-                pseudonym(recipient_id),
+                pseudonym(user),
                 exc.code,
             )
             return "outside_window"
         except (ZaloOAError, GaveUp, NoTokens, TokenFileError, OSError) as exc:
-            logger.error("Zalo OA: message to user %s not sent: %s", pseudonym(recipient_id), _reason(exc))
+            logger.error("Zalo OA: message to user %s not sent: %s", pseudonym(user), _reason(exc))
             return "failed"
         return "sent"
 
@@ -110,7 +113,9 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "reason", None) or type(exc).__name__
 
 
-class ZaloOAInput(InputChannel):
+class ZaloOAInput(WebhookInput[dict[str, Any]]):
+    platform = "Zalo OA"
+
     @classmethod
     def name(cls) -> str:
         return "zalo_oa"
@@ -132,81 +137,72 @@ class ZaloOAInput(InputChannel):
             TokenPair(access, refresh) if refresh else None,
             lambda token: refresh_tokens(http, settings.zalo_oauth_url, app_id, app_secret, token),
         )
-        return cls(app_id, secret, ZaloOAClient(http, settings.zalo_oa_api_url, tokens))
+        client = ZaloOAClient(http, settings.zalo_oa_api_url, tokens)
+        return cls(app_id, secret, client, deliveries=Deliveries(deliveries_path()))
 
-    def __init__(self, app_id: str, secret: str, client: ZaloOAClient, options: OptionMemory | None = None) -> None:
+    def __init__(
+        self,
+        app_id: str,
+        secret: str,
+        client: ZaloOAClient,
+        options: OptionMemory | None = None,
+        deliveries: Deliveries | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(deliveries)
         self._app_id = app_id
         self._secret = secret
         self._client = client
         self._options = options or OptionMemory()
-        self._seen: ExpiringMap[str, bool] = ExpiringMap(SEEN_FOR_SECONDS, 200_000)
-        self.background = Background()
+        self._clock = clock
 
     def get_output_channel(self) -> ZaloOAOutput:
         return ZaloOAOutput(self._client, self._options)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return webhook_blueprint(
-            "zalo_oa_webhook", "Zalo OA", self._verified, lambda event: self._dispatch(event, on_new_message)
-        )
-
-    async def _verified(self, request: Request) -> dict[str, Any]:
-        header = request.headers.get("x-zevent-signature", "").strip()
-        if not header:
-            raise Rejected(401, "missing signature")
-        body = await read_body(request)
+    async def verify(self, request: Request, body: bytes) -> dict[str, Any]:
+        found = _MAC.fullmatch(request.headers.get(SIGNATURE_HEADER, "").strip().lower())
+        if found is None:
+            raise Rejected(401, "missing or malformed signature")
         event = parse_object(body)
-        mac = header[4:] if header.lower().startswith("mac=") else header
-        timestamp = event.get("timestamp")
-        if timestamp is None or isinstance(timestamp, (dict, list)):
+        timestamp = delivery_key(event.get("timestamp"))  # a string in Zalo's events; a number would do
+        if timestamp is None or not _MILLISECONDS.fullmatch(timestamp):
             raise Rejected(401, "bad signature")
-        expected = zalo_signature(self._app_id, body, str(timestamp), self._secret)
-        if not same_secret(mac.strip().lower(), expected):
+        if not same_secret(found.group(1), zalo_signature(self._app_id, body, timestamp, self._secret)):
             raise Rejected(401, "bad signature")
+        age = self._clock() - int(timestamp) / 1000
+        if age > MAX_AGE_SECONDS or -age > MAX_CLOCK_SKEW_SECONDS:
+            raise Rejected(401, "event too old or from the future")
         return event
 
-    def _dispatch(self, event: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        name = str(event.get("event_name") or "")
+    def delivery_id(self, event: dict[str, Any]) -> str | None:
+        if event.get("event_name") == "follow":
+            return f"follow:{event['timestamp']}:{_party(event, 'follower')}"
+        message = event.get("message")
+        return delivery_key(message.get("msg_id")) if isinstance(message, dict) else None
+
+    def dispatch(self, event: dict[str, Any]) -> Work | None:
+        name = event.get("event_name")
+        if not isinstance(name, str):
+            return None
         message = event.get("message") if isinstance(event.get("message"), dict) else {}
-        msg_id = message.get("msg_id")
-        if name == "user_send_text":
-            sender, text = _id(event.get("sender")), message.get("text")
-            if sender and isinstance(text, str) and text.strip() and self._first_time(msg_id):
-                text = self._options.take(sender, text)
-                self._process(on_new_message, text, sender, msg_id)
-        elif name == "follow":
-            follower = _id(event.get("follower")) or _id(event.get("sender"))
-            if follower and self._first_time(f"follow:{follower}:{event.get('timestamp')}"):
-                self._process(on_new_message, GREET, follower, None)
-        elif name.startswith("user_send_"):  # image, gif, sticker, audio, video, file, location, link...
-            sender = _id(event.get("sender"))
-            if sender and self._first_time(msg_id):
-                self.background.spawn(
-                    self.get_output_channel().send_response(sender, {"text": UNSUPPORTED_MEDIA}),
-                    "Zalo OA unsupported-media notice",
-                )
-        else:  # unfollow, the OA's own messages echoed back (oa_send_*), seen/received receipts...
-            logger.debug("Zalo OA event ignored: %s", name[:40])
+        if name == "follow":
+            follower = _party(event, "follower") or _party(event, "sender")
+            return ToRasa(follower, GREET) if follower else None
+        sender = _party(event, "sender")
+        if sender is None or not name.startswith("user_send_"):
+            return None  # unfollow, the OA's own messages echoed back (oa_send_*), receipts...
+        if name != "user_send_text":  # image, gif, sticker, audio, video, file, location, link...
+            return Notice(sender, UNSUPPORTED_MEDIA)
+        text = message.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return None
+        return ToRasa(sender, text, delivery_key(message.get("msg_id")))
 
-    def _first_time(self, key: Any) -> bool:
-        """False for a redelivery; deliveries without an id are all taken."""
-        return not key or self._seen.add(str(key), True)
-
-    def _process(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, sender: str, msg_id: Any
-    ) -> None:
-        message = UserMessage(
-            text,
-            self.get_output_channel(),
-            sender,
-            input_channel=self.name(),
-            message_id=str(msg_id) if msg_id else None,
-        )
-        self.background.spawn(hand_over(on_new_message, message), "Zalo OA message")
+    def for_rasa(self, conversation: str, text: str) -> str:
+        return self._options.take(conversation, text)
 
 
-def _id(party: Any) -> str | None:
-    """The ``id`` of a ``sender``/``follower`` object, as a string."""
-    if isinstance(party, dict) and isinstance(party.get("id"), (str, int)) and str(party["id"]).strip():
-        return str(party["id"]).strip()
-    return None
+def _party(event: dict[str, Any], role: str) -> str | None:
+    """The id of the event's ``sender`` or ``follower``."""
+    party = event.get(role)
+    return platform_user(party.get("id")) if isinstance(party, dict) else None

@@ -8,7 +8,15 @@ import uvicorn
 from console.app import create_app
 from database import migrate
 from settings import get_settings
+from webapp import quiet_http_logs
 
-logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-migrate()
-uvicorn.run(create_app(), host="127.0.0.1", port=get_settings().console_port, log_level="warning")
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    quiet_http_logs()
+    migrate()
+    uvicorn.run(create_app(), host="127.0.0.1", port=get_settings().console_port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from console import posters
+from console.printing import PosterPrinter
 from dossiers import api
 from dossiers.notifier import run_forever
 
@@ -21,4 +22,6 @@ def create_app(deliver_notifications: bool = True) -> Starlette:
         if task is not None:
             task.cancel()
 
-    return Starlette(routes=[*api.routes, *posters.routes], lifespan=lifespan)
+    app = Starlette(routes=[*api.routes, *posters.routes], lifespan=lifespan)
+    app.state.printer = PosterPrinter()
+    return app

@@ -1,20 +1,27 @@
 """Console pages for staff: the links, QR codes and posters of every card.
 
 The pages show only public information (links to the assistant), so they
-need no log-in; editing pages will.
+need no log-in; editing pages will. PDFs are printed by ``console.printing``.
 """
 
 from __future__ import annotations
 
 import html
+import logging
+import subprocess
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from channels.posters import links, poster_html, poster_pdf, qr_png, qr_svg
+from channels.posters import links, poster_html, qr_png, qr_svg
+from console.printing import PrinterBusy
 from knowledge import store
 from knowledge.schema import LifeEventCard, ProcedureCard
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 10
 
 _KINDS = {"procedure": "procedure", "life_event": "life_event"}
 
@@ -51,8 +58,20 @@ async def poster(request: Request) -> Response:
         return _not_found()
     format_ = request.path_params["format"]
     if format_ == "pdf":
-        return Response(poster_pdf(card), media_type="application/pdf")
+        return await _pdf(request, poster_html(card))
     return HTMLResponse(poster_html(card)) if format_ == "html" else _not_found()
+
+
+async def _pdf(request: Request, page: str) -> Response:
+    try:
+        pdf = await request.app.state.printer.pdf(page)
+    except PrinterBusy:
+        headers = {"retry-after": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"error": "other posters are printing: retry shortly"}, 503, headers=headers)
+    except (subprocess.SubprocessError, OSError) as exc:
+        logger.error("Chromium could not print a poster: %s", type(exc).__name__)
+        return JSONResponse({"error": "the poster could not be printed"}, status_code=503)
+    return Response(pdf, media_type="application/pdf")
 
 
 async def qr(request: Request) -> Response:

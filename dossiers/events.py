@@ -15,6 +15,17 @@ from nlu.text import find_dossier_codes
 from settings import get_settings
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+# The event's fields that the mirror keeps (besides status and note).
+MIRROR_FIELDS = {
+    "procedure_id",
+    "agency",
+    "received_on",
+    "appointment_on",
+    "supplement_deadline",
+    "result_place",
+    "online_result_url",
+    "applicant_name",
+}
 
 
 class StatusEvent(BaseModel):

@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from database import Base
+from database import Base, UtcDateTime
 
 
 class Dossier(Base):
@@ -32,7 +31,7 @@ class Dossier(Base):
     received_on: Mapped[dt.date | None] = mapped_column(Date)
     appointment_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(32))
-    status_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     note: Mapped[str | None] = mapped_column(Text)  # what to supplement, why rejected...
     supplement_deadline: Mapped[dt.date | None] = mapped_column(Date)
     result_place: Mapped[str | None] = mapped_column(String(300))
@@ -40,9 +39,7 @@ class Dossier(Base):
     applicant_name: Mapped[str | None] = mapped_column(String(200))
     second_factor_hash: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
 
 
 class DossierEvent(Base):
@@ -57,8 +54,8 @@ class DossierEvent(Base):
     code: Mapped[str] = mapped_column(ForeignKey("dossiers.code"), index=True)
     status: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class Subscription(Base):
@@ -72,8 +69,8 @@ class Subscription(Base):
     sender_id: Mapped[str] = mapped_column(String(128))
     channel: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_interaction_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_interaction_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class Notification(Base):
@@ -88,19 +85,34 @@ class Notification(Base):
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
-class SecondFactorGuard(Base):
-    """Failed second-factor attempts of one conversation, for the lock-out."""
+class DossierGuard(Base):
+    """Failed second-factor attempts on one dossier, from every conversation.
 
-    __tablename__ = "second_factor_guards"
+    The limit follows the dossier: a guesser who opens new conversations gets
+    no new tries. Past the limit the details stay locked until the office
+    unlocks them (``python -m dossiers unlock CODE``).
+    """
 
-    sender_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    __tablename__ = "dossier_guards"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    locked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class RateCounter(Base):
+    """A fixed-window counter (e.g. look-ups of one conversation), keyed by a hash."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class ImportReport(Base):
@@ -112,4 +124,4 @@ class ImportReport(Base):
     source: Mapped[str] = mapped_column(String(64))
     accepted: Mapped[int] = mapped_column(Integer)
     rejected: Mapped[list] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

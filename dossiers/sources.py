@@ -1,12 +1,18 @@
 """Where a dossier's status is looked up: the local mirror, or a province's
-look-up API over HTTP (timeouts, retries with back-off, circuit breaker, and
-the remote fields and statuses mapped in configuration)."""
+look-up API over HTTP (timeouts, retries with jittered back-off, circuit
+breaker, and the remote fields and statuses mapped in configuration).
+
+One source serves the whole process (``get_source``): a circuit breaker that
+is rebuilt for every message never sees enough failures to open.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
+import random
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +23,10 @@ import httpx
 import yaml
 
 from dossiers import store
+from dossiers.events import second_factor_hash
 from dossiers.statuses import STATUSES
 from dossiers.store import DossierView
-from settings import get_settings
+from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +62,19 @@ class CircuitBreaker:
         return "half-open" if time.monotonic() - self.opened_at >= self.reset_seconds else "open"
 
     def allow(self) -> bool:
-        return self.state != "open"
+        """Whether to call now. Half-open lets one trial through: the others
+        see the breaker open until the trial's outcome is known."""
+        state = self.state
+        if state == "half-open":
+            self.opened_at = time.monotonic()
+        return state != "open"
 
     def success(self) -> None:
         self.failures, self.opened_at = 0, None
 
     def failure(self) -> None:
         self.failures += 1
-        if self.failures >= self.threshold or self.state == "half-open":
+        if self.failures >= self.threshold or self.opened_at is not None:
             self.opened_at = time.monotonic()
 
 
@@ -75,7 +87,9 @@ class HttpSourceConfig:
     backoff_seconds: float = 0.5
     breaker_threshold: int = 3
     breaker_reset_seconds: float = 30.0
-    fields: dict[str, str] = field(default_factory=dict)  # our field -> remote field
+    # our field -> remote field; the second factor comes from ``applicant_phone_last4``
+    # (the last 4 digits) or ``applicant_phone`` (the whole number)
+    fields: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)  # remote status -> ours
 
     @classmethod
@@ -101,7 +115,7 @@ class HttpSource:
                 if attempt == self.config.retries:
                     self.breaker.failure()
                     raise
-                await asyncio.sleep(self.config.backoff_seconds * 2**attempt)
+                await asyncio.sleep(_backoff(self.config.backoff_seconds, attempt))
                 continue
             self.breaker.success()
             return view
@@ -131,6 +145,7 @@ class HttpSource:
         status = self.config.statuses.get(str(get("status")), str(get("status")))
         if status not in STATUSES:
             raise ValueError(f"unknown remote status {status!r}")
+        last4 = _phone_last4(get("applicant_phone_last4"), get("applicant_phone"))
         return DossierView(
             code=code,
             status=status,
@@ -138,16 +153,45 @@ class HttpSource:
             received_on=_date(get("received_on")),
             appointment_on=_date(get("appointment_on")),
             note=get("note"),
+            supplement_deadline=_date(get("supplement_deadline")),
             result_place=get("result_place"),
+            applicant_name=get("applicant_name"),
+            second_factor_hash=second_factor_hash(code, last4) if last4 else None,
         )
+
+
+def _backoff(base_seconds: float, attempt: int) -> float:
+    """Exponential, with jitter: clients that failed together do not retry together."""
+    ceiling = base_seconds * 2**attempt
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _phone_last4(last4: Any, phone: Any) -> str | None:
+    """The applicant phone's last 4 digits: a field of exactly those, or the end of the whole number."""
+    if last4 is not None and re.fullmatch(r"[0-9]{4}", str(last4).strip()):
+        return str(last4).strip()
+    digits = re.sub(r"[^0-9]", "", str(phone or ""))
+    return digits[-4:] if len(digits) >= 4 else None
 
 
 def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
+_current: tuple[Settings, DossierSource] | None = None
+
+
 def get_source() -> DossierSource:
+    """The process's one source, made again only when the settings are
+    (``get_settings.cache_clear()``), so that tests can switch sources."""
+    global _current
     settings = get_settings()
+    if _current is None or _current[0] is not settings:
+        _current = (settings, _make_source(settings))
+    return _current[1]
+
+
+def _make_source(settings: Settings) -> DossierSource:
     if settings.dossier_source == "http":
         return HttpSource(HttpSourceConfig.from_file(settings.dossier_http_config))
     return LocalSource()

@@ -5,16 +5,17 @@ the notifications it causes, or not at all."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from database import session_scope
-from dossiers.events import StatusEvent, second_factor_hash
-from dossiers.models import Dossier, DossierEvent, Notification, SecondFactorGuard, Subscription
+from database import insert_if_missing, session_scope, updated_rows
+from dossiers.events import MIRROR_FIELDS, StatusEvent, second_factor_hash
+from dossiers.models import Dossier, DossierEvent, DossierGuard, Notification, RateCounter, Subscription
 from settings import get_settings
 
 
@@ -31,6 +32,7 @@ def aware(value: dt.datetime) -> dt.datetime:
 class ApplyResult:
     duplicate: bool
     notifications: int
+    foreign: bool = False  # the dossier belongs to another source: nothing was stored
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class DossierView:
     online_result_url: str | None = None
     applicant_name: str | None = None
     history: tuple[HistoryEntry, ...] = ()
+    # Keyed hash of the applicant phone's last 4 digits (``events.second_factor_hash``):
+    # each source provides its own, so the second factor works with every source.
+    second_factor_hash: str | None = field(default=None, repr=False)
 
 
 def apply_event(event: StatusEvent, source: str) -> ApplyResult:
@@ -64,7 +69,10 @@ def apply_event(event: StatusEvent, source: str) -> ApplyResult:
         with session_scope() as session:
             if _seen(session, source, event.event_id):
                 return ApplyResult(duplicate=True, notifications=0)
-            dossier = session.get(Dossier, event.dossier_code)
+            # Locked until commit, so two sources cannot both pass the ownership check.
+            dossier = session.get(Dossier, event.dossier_code, with_for_update=True)
+            if dossier is not None and dossier.source != source:
+                return ApplyResult(duplicate=False, notifications=0, foreign=True)
             is_newest = dossier is None or event.occurred_at >= aware(dossier.status_at)
             changed = dossier is None or dossier.status != event.status
             dossier = _upsert(session, dossier, event, source, is_newest)
@@ -94,25 +102,14 @@ def _upsert(session: Session, dossier: Dossier | None, event: StatusEvent, sourc
     if dossier is None:
         dossier = Dossier(code=event.dossier_code, status=event.status, status_at=event.occurred_at, source=source)
         session.add(dossier)
-    fields = event.model_dump(
-        include={
-            "procedure_id",
-            "agency",
-            "received_on",
-            "appointment_on",
-            "supplement_deadline",
-            "result_place",
-            "online_result_url",
-            "applicant_name",
-        },
-        exclude_none=True,
-    )
+    if not newest:  # an event that arrives late goes into the history only
+        return dossier
+    fields = event.model_dump(include=MIRROR_FIELDS, exclude_none=True)
     for name, value in fields.items():
         setattr(dossier, name, value)
     if event.applicant_phone_last4:
         dossier.second_factor_hash = second_factor_hash(dossier.code, event.applicant_phone_last4)
-    if newest:  # an event that arrives late goes into the history only
-        dossier.status, dossier.status_at, dossier.note = event.status, event.occurred_at, event.note
+    dossier.status, dossier.status_at, dossier.note = event.status, event.occurred_at, event.note
     return dossier
 
 
@@ -147,6 +144,7 @@ def lookup(code: str) -> DossierView | None:
             result_place=dossier.result_place,
             online_result_url=dossier.online_result_url,
             applicant_name=dossier.applicant_name,
+            second_factor_hash=dossier.second_factor_hash,
             history=tuple(HistoryEntry(e.status, e.note, aware(e.occurred_at)) for e in events),
         )
 
@@ -193,26 +191,81 @@ class SecondFactorResult:
     attempts_left: int
 
 
-def check_second_factor(sender_id: str, code: str, last4: str) -> SecondFactorResult:
-    """Compare the phone's last 4 digits, with a lock-out after repeated failures."""
+def check_second_factor(code: str, last4: str, expected_hash: str | None) -> SecondFactorResult:
+    """Compare the phone's last 4 digits with the source's hash, within the
+    dossier's limit of failures (across all conversations).
+
+    An attempt is reserved with one atomic ``UPDATE ... WHERE failures < limit``
+    before the comparison, so parallel guesses cannot compare more often than
+    the limit allows (the row stays locked until this transaction ends).
+    """
     settings = get_settings()
-    now = utcnow()
+    limit, now = settings.second_factor_max_failures, utcnow()
+    guard = DossierGuard.__table__.c
+    this = guard.code == code
     with session_scope() as session:
-        guard = session.get(SecondFactorGuard, sender_id) or SecondFactorGuard(
-            sender_id=sender_id, failures=0, window_start=now
+        insert_if_missing(session, DossierGuard, code=code, failures=0, window_start=now)
+        window_floor = now - dt.timedelta(minutes=settings.second_factor_window_minutes)
+        session.execute(
+            update(DossierGuard)
+            .where(this, guard.locked_at.is_(None), guard.window_start < window_floor)
+            .values(failures=0, window_start=now)
         )
-        session.add(guard)
-        if guard.locked_until and aware(guard.locked_until) > now:
+        reserved = updated_rows(
+            session,
+            update(DossierGuard)
+            .where(this, guard.locked_at.is_(None), guard.failures < limit)
+            .values(failures=guard.failures + 1),
+        )
+        if reserved != 1:
             return SecondFactorResult(ok=False, locked=True, attempts_left=0)
-        if aware(guard.window_start) < now - dt.timedelta(minutes=settings.second_factor_lock_minutes):
-            guard.failures, guard.window_start, guard.locked_until = 0, now, None
-        dossier = session.get(Dossier, code)
-        expected = dossier.second_factor_hash if dossier else None
-        if expected and hmac.compare_digest(expected, second_factor_hash(code, last4)):
-            guard.failures = 0
-            return SecondFactorResult(ok=True, locked=False, attempts_left=settings.second_factor_max_failures)
-        guard.failures += 1
-        left = settings.second_factor_max_failures - guard.failures
-        if left <= 0:
-            guard.locked_until = now + dt.timedelta(minutes=settings.second_factor_lock_minutes)
-        return SecondFactorResult(ok=False, locked=left <= 0, attempts_left=max(left, 0))
+        if expected_hash and hmac.compare_digest(expected_hash, second_factor_hash(code, last4)):
+            session.execute(update(DossierGuard).where(this).values(failures=guard.failures - 1))
+            return SecondFactorResult(ok=True, locked=False, attempts_left=limit)
+        failures = session.scalar(select(guard.failures).where(this)) or limit
+        if failures >= limit:
+            session.execute(update(DossierGuard).where(this).values(locked_at=now))
+        return SecondFactorResult(ok=False, locked=failures >= limit, attempts_left=max(limit - failures, 0))
+
+
+def details_locked(code: str) -> bool:
+    with session_scope() as session:
+        guard = session.get(DossierGuard, code)
+        return guard is not None and guard.locked_at is not None
+
+
+def unlock_details(code: str) -> bool:
+    """The office unlocks a dossier's details (after checking the citizen's papers)."""
+    with session_scope() as session:
+        guard = session.get(DossierGuard, code)
+        if guard is None or guard.locked_at is None:
+            return False
+        guard.failures, guard.window_start, guard.locked_at = 0, utcnow(), None
+        return True
+
+
+def allow(key: str, limit: int, window: dt.timedelta) -> bool:
+    """One more use of ``key`` within a fixed window, if fewer than ``limit`` so far.
+
+    The key is stored hashed: it may hold a conversation id.
+    """
+    now = utcnow()
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    counter = RateCounter.__table__.c
+    with session_scope() as session:
+        insert_if_missing(session, RateCounter, key=digest, count=0, window_start=now)
+        session.execute(
+            update(RateCounter)
+            .where(counter.key == digest, counter.window_start < now - window)
+            .values(count=0, window_start=now)
+        )
+        taken = updated_rows(
+            session,
+            update(RateCounter).where(counter.key == digest, counter.count < limit).values(count=counter.count + 1),
+        )
+        return taken == 1
+
+
+def allow_lookup(conversation: str) -> bool:
+    """Dossier look-ups of one conversation are limited per hour (against enumeration)."""
+    return allow(f"lookup:{conversation}", get_settings().lookups_per_hour, dt.timedelta(hours=1))

@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("validate", "check card files"), ("import", "load card files into the database")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("paths", nargs="*", type=Path, help="card files (default: knowledge/cards)")
+        if name == "import":
+            cmd.add_argument("--force", action="store_true", help="also overwrite cards edited in the database")
     export = sub.add_parser("export", help="write the database's cards as YAML")
     export.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
@@ -37,11 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     migrate()
     try:
-        changed = import_files(paths)
+        result = import_files(paths, force=args.force)
     except CardImportError as exc:
         print(f"nothing imported:\n{exc}", file=sys.stderr)
         return 1
-    print(f"imported {len(paths)} files, {changed} cards changed")
+    for card in result.kept:
+        print(f"kept {card}: edited in the database since (--force to overwrite)", file=sys.stderr)
+    print(f"imported {len(paths)} files, {result.changed} cards changed, {len(result.kept)} kept")
     return 0
 
 

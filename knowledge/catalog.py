@@ -1,5 +1,6 @@
-"""The catalog of ids (``../shared/catalog.yaml``, outside the repository on
-purpose: it is the contract that cards, links and measurements share)."""
+"""The catalog of ids (``knowledge/catalog.yaml``): the contract that cards,
+deep links, analytics and measurements share. It is the project's own data,
+kept in the repository so that a clone runs by itself."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class Catalog:
 def get_catalog() -> Catalog:
     path = get_settings().catalog_file
     if not path.is_file():
-        raise FileNotFoundError(f"The catalog of ids is not at {path}: set TTHC_CATALOG to its path.")
+        raise FileNotFoundError(f"The catalog of ids is not at {path}: restore it or set TTHC_CATALOG.")
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return Catalog(
         procedures={pid: entry["name"] for pid, entry in raw["procedures"].items()},

@@ -42,11 +42,15 @@ class Trouble(_Strict):
 
 class Guide(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+    intent: Annotated[str, Field(pattern=r"^[a-z_]+$")]  # the intent that starts it (bot/data/nlu/guides.yml)
+    # A guide for one procedure starts with the checklist of that card's documents.
+    needs_procedure: bool = False
     title: Annotated[str, Field(min_length=1, max_length=120)]
     intro: StepText
     steps: list[Step] = Field(min_length=1)
     troubles: list[Trouble] = []
     outro: StepText
+    follow_up: StepText | None = None  # said after the outro, before the rating
     reviewed_at: dt.date
     source: Annotated[str, Field(min_length=1)]
 
@@ -66,3 +70,7 @@ def load_guide(path: Path) -> Guide:
 @lru_cache(maxsize=1)
 def all_guides() -> dict[str, Guide]:
     return {g.id: g for g in (load_guide(p) for p in sorted(GUIDES_DIR.glob("*.yaml")))}
+
+
+def guide_for_intent(intent: str | None) -> Guide | None:
+    return next((g for g in all_guides().values() if g.intent == intent), None)

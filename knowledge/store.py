@@ -7,6 +7,7 @@ so a bad file never costs the cards already loaded.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -72,18 +73,42 @@ def validate_files(paths: list[Path] | None = None) -> tuple[list[Card], list[Ca
     return cards, errors + check_cards(cards)
 
 
-def import_files(paths: list[Path] | None = None, author: str = "seed") -> int:
-    """Validate card files and upsert them; returns how many cards changed."""
+@dataclass(frozen=True)
+class ImportResult:
+    changed: int
+    kept: list[str]  # "kind/id" of cards edited in the database since, left as they are
+
+
+def import_files(paths: list[Path] | None = None, author: str = "seed", force: bool = False) -> ImportResult:
+    """Validate card files and upsert them, all or nothing.
+
+    A card whose latest revision was written by someone else than ``author``
+    (an editor, in the database) is kept as it is unless ``force``: re-seeding
+    must never silently undo an editor's correction.
+    """
     cards, errors = validate_files(paths)
     if errors:
         raise CardImportError(errors)
     with session_scope() as session:
+        kept = [card for card in cards if not force and _edited_since(session, card, author)]
+        incoming = [card for card in cards if card not in kept]
         existing = _current_cards(session)
-        combined = {(c.kind, c.id): c for c in existing} | {(c.kind, c.id): c for c in cards}
+        combined = {(c.kind, c.id): c for c in existing} | {(c.kind, c.id): c for c in incoming}
         errors = check_cards(list(combined.values()))
         if errors:
             raise CardImportError(errors)
-        return sum(_upsert(session, card, author) for card in cards)
+        changed = sum(_upsert(session, card, author) for card in incoming)
+        return ImportResult(changed, [f"{card.kind}/{card.id}" for card in kept])
+
+
+def _edited_since(session: Session, card: Card, author: str) -> bool:
+    latest = session.scalar(
+        select(CardRevision.author)
+        .where(CardRevision.kind == card.kind, CardRevision.id == card.id)
+        .order_by(CardRevision.revision_id.desc())
+        .limit(1)
+    )
+    return latest is not None and latest != author
 
 
 def save_card(card: Card, author: str) -> bool:

@@ -23,7 +23,7 @@ _NON_WORD = re.compile(r"[^\w\s]+")
 _DOSSIER_CODE = re.compile(
     r"(?<![\w.])"
     r"(?P<prefix>[A-Za-z0-9]{1,6}(?:\.[A-Za-z0-9]{1,6}){1,5})"
-    r"\s?-\s?(?P<date>\d{6})\s?-\s?(?P<seq>\d{3,6})"
+    r"\s?-\s?(?P<date>[0-9]{6})\s?-\s?(?P<seq>[0-9]{3,6})"
     r"(?![\w])"
 )
 
@@ -103,6 +103,34 @@ def find_dossier_codes(text: str) -> list[DossierCodeMatch]:
         DossierCodeMatch(_SPACES.sub("", match.group(0)).upper(), match.start(), match.end())
         for match in _DOSSIER_CODE.finditer(text)
     ]
+
+
+# Personal numbers, masked before a message is stored or logged: 12-digit
+# citizen ID numbers (and 9-digit old ID cards), and Vietnamese phone numbers
+# written with spaces, dots or dashes (0912 345 678, +84 912.345.678).
+_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{12}|[0-9]{9})(?![0-9])")
+_PHONE = re.compile(r"(?<![0-9])(?:\+?84|0)(?:[\s.-]?[0-9]){8,10}(?![0-9])")
+_ANY_DIGIT = re.compile(r"[0-9]")
+MASK = "*"
+
+
+def mask_personal_numbers(text: str) -> str:
+    """``text`` with ID and phone numbers masked; dossier codes are kept, as
+    they identify a dossier, not a person, and staff need them."""
+    kept = find_dossier_codes(text)
+    masked = _PHONE.sub(_mask, _ID_NUMBER.sub(_mask, text))
+    for match in kept:  # same length, so the offsets still hold
+        masked = masked[: match.start] + text[match.start : match.end] + masked[match.end :]
+    return masked
+
+
+def mask_digits(text: str) -> str:
+    """Every digit masked: for answers to the second-factor question."""
+    return _ANY_DIGIT.sub(MASK, text)
+
+
+def _mask(match: re.Match[str]) -> str:
+    return _ANY_DIGIT.sub(MASK, match.group(0))
 
 
 def is_only_dossier_codes(text: str) -> bool:

@@ -1,25 +1,29 @@
 """The push API on SQLite and PostgreSQL: authentication, validation, idempotency."""
 
+import asyncio
 import json
+import logging
 import time
 
 import pytest
 from sqlalchemy import func, select
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from database import session_scope
 from dossiers import store
-from dossiers.api import create_app, signature
+from dossiers.api import create_app, receive_event, signature
 from dossiers.models import DossierEvent, Notification
 from settings import get_settings
 
 SECRET = "test-secret-of-province-a"
+SECRET_B = "test-secret-of-province-b"
 CODE = "H29.22-240903-0007"
 
 
 @pytest.fixture
 def client(database_url, monkeypatch):
-    monkeypatch.setenv("TTHC_PUSH_SECRETS", f"province-a:{SECRET}")
+    monkeypatch.setenv("TTHC_PUSH_SECRETS", f"province-a:{SECRET},province-b:{SECRET_B},province-c:")
     get_settings.cache_clear()
     with TestClient(create_app()) as client:
         yield client
@@ -40,10 +44,10 @@ def event(**changes) -> dict:
     return {**body, **changes}
 
 
-def post(client, body, *, secret=SECRET, timestamp=None, source="province-a", raw=None):
+def post(client, body, *, secret=SECRET, timestamp=None, source="province-a", raw=None, given=None):
     data = raw if raw is not None else json.dumps(body).encode()
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    headers = {"x-source": source, "x-timestamp": stamp, "x-signature": signature(secret, stamp, data)}
+    headers = {"x-source": source, "x-timestamp": stamp, "x-signature": given or signature(secret, stamp, data)}
     return client.post("/api/v1/dossier-events", content=data, headers=headers)
 
 
@@ -123,3 +127,72 @@ def test_a_late_event_goes_to_history_without_changing_the_status(client):
     view = store.lookup(CODE)
     assert view.status == "result_ready"
     assert [h.status for h in view.history] == ["processing", "result_ready"]
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(client):
+    def chunks():
+        for _ in range(3):
+            yield b"x" * 30_000
+
+    headers = {"x-source": "province-a", "x-timestamp": str(int(time.time())), "x-signature": "sha256=0"}
+    response = client.post("/api/v1/dossier-events", content=chunks(), headers=headers)
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert _events() == 0
+
+
+def test_a_streamed_body_is_refused_once_past_the_limit_not_read_to_its_end(client):
+    """The fault: the whole body was read into memory before its size was checked."""
+    chunks_read = 0
+
+    async def receive() -> dict:
+        nonlocal chunks_read
+        chunks_read += 1
+        return {"type": "http.request", "body": b"x" * 16_384, "more_body": chunks_read < 1_000}  # 16 MB
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/dossier-events", "headers": [], "query_string": b""}
+    response = asyncio.run(receive_event(Request(scope, receive)))
+    assert response.status_code == 413
+    assert chunks_read <= 5  # 64 KiB and one chunk more
+
+
+@pytest.mark.parametrize("depth", [33, 10_000])  # past the limit of nesting; past Python's recursion limit
+def test_deeply_nested_json_is_a_bad_request_not_a_crash(client, depth):
+    response = post(client, None, raw=b'{"a":' * depth + b"1" + b"}" * depth)
+    assert response.status_code == 400
+    assert _events() == 0
+
+
+def test_a_non_ascii_signature_is_unauthorised_not_a_crash(client):
+    response = post(client, event(), given="sha256=\u00e9".encode("latin-1"))
+    assert response.status_code == 401
+    assert _events() == 0
+
+
+def test_a_source_with_an_empty_secret_never_authenticates(client):
+    response = post(client, event(), source="province-c", secret="")
+    assert response.status_code == 401
+    assert _events() == 0
+
+
+def test_a_source_cannot_rewrite_another_sources_dossier(client):
+    assert post(client, event()).status_code == 202
+    hijack = event(event_id="evt-b", status="rejected", occurred_at="2024-09-05T08:00:00+07:00", note="Giả mạo")
+    response = post(client, hijack, source="province-b", secret=SECRET_B)
+    assert response.status_code == 409
+    assert "another source" in response.json()["error"]
+    assert _events() == 1
+    assert store.lookup(CODE).status == "processing"
+    assert post(client, event(event_id="evt-2", status="result_ready")).status_code == 202  # the owner still can
+
+
+def test_the_logs_name_nobody(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    store.subscribe(CODE, "telegram:987654321", "telegram")
+    post(client, event(event_id="evt-0", status="received", applicant_name="Nguyễn Văn A"))
+    post(client, event(applicant_name="Nguyễn Văn A"))
+    post(client, event(), secret="wrong")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Dossier event from province-a" in logged
+    for private in ("Nguyễn Văn A", "6789", "987654321", SECRET, CODE):
+        assert private not in logged

@@ -5,10 +5,13 @@ import json
 import time
 
 import pytest
+import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.dossiers
-from dossiers.sources import CircuitBreaker, HttpSource, HttpSourceConfig, SourceUnavailable
+from dossiers.events import second_factor_hash
+from dossiers.sources import CircuitBreaker, HttpSource, HttpSourceConfig, SourceUnavailable, get_source
+from settings import ROOT, get_settings
 from tests.support import LocalServer, QuietHandler
 
 CODE = "H29.22-240903-0007"
@@ -34,7 +37,13 @@ class Province:
                 elif self.path.endswith("KHONG-CO"):
                     self.reply(404)
                 else:
-                    body = {"trangThai": "DANG_XU_LY", "ngayHenTra": "2024-09-10", "coQuanTiepNhan": "UBND xã A"}
+                    body = {
+                        "trangThai": "DANG_XU_LY",
+                        "ngayHenTra": "2024-09-10",
+                        "coQuanTiepNhan": "UBND xã A",
+                        "soDienThoai": "+84 912 345 678",
+                        "so4": "4321",
+                    }
                     self.reply(200, json.dumps(body).encode())
 
         self.server = LocalServer(Handler)
@@ -104,9 +113,59 @@ def test_breaker_reopens_when_the_trial_fails():
     assert breaker.state == "open"
 
 
+def test_only_one_trial_goes_through_while_half_open():
+    breaker = CircuitBreaker(threshold=1, reset_seconds=10.0)
+    breaker.opened_at = time.monotonic() - 11
+    assert [breaker.allow() for _ in range(3)] == [True, False, False]
+
+
 def test_the_citizen_is_told_the_system_is_busy(province, monkeypatch):
     province.mode = "5xx"
     monkeypatch.setattr(actions.dossiers, "get_source", lambda: _source(province))
     dispatcher = CollectingDispatcher()
     asyncio.run(actions.dossiers.answer_status(dispatcher, [CODE]))
-    assert dispatcher.messages[0]["text"].startswith("Dạ, hệ thống tra cứu hồ sơ đang bận")
+    assert dispatcher.messages[0]["response"] == "utter_dossier_source_busy"
+
+
+@pytest.fixture
+def configured(province, tmp_path, monkeypatch):
+    """``TTHC_DOSSIER_SOURCE=http`` with a mapping file like the example's."""
+    config = yaml.safe_load((ROOT / "dossiers" / "http_source.example.yml").read_text(encoding="utf-8"))
+    config.update(base_url=province.url, timeout_seconds=0.3, backoff_seconds=0.01)
+    path = tmp_path / "source.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.setenv("TTHC_DOSSIER_SOURCE", "http")
+    monkeypatch.setenv("TTHC_DOSSIER_HTTP_CONFIG", str(path))
+    get_settings.cache_clear()
+    yield province
+    get_settings.cache_clear()
+
+
+def test_one_source_per_process_so_the_breaker_opens_across_look_ups(configured):
+    """The fault: a source made for every message never opened its breaker
+    (5 look-ups, 3 calls each: 15 calls). Now the third failed look-up opens it."""
+    configured.mode = "5xx"
+    outcomes = []
+    for _ in range(5):
+        with pytest.raises(SourceUnavailable) as failure:
+            asyncio.run(get_source().lookup(CODE))
+        outcomes.append(str(failure.value))
+    assert configured.calls == 3 * 3  # 3 look-ups of one try and 2 retries, then nothing
+    assert outcomes[3:] == ["circuit open", "circuit open"]
+    assert get_source() is get_source()
+    get_settings.cache_clear()  # new settings: a new source (as tests switch sources)
+    assert get_source().breaker.state == "closed"
+
+
+def test_the_view_carries_the_second_factor_hash(configured):
+    view = asyncio.run(get_source().lookup(CODE))
+    assert view.second_factor_hash == second_factor_hash(CODE, "5678")  # the last 4 of the whole number
+
+
+def test_a_field_of_the_last_four_digits_is_used_as_is(province):
+    source = _source(province, fields={"status": "trangThai", "applicant_phone_last4": "so4"})
+    assert asyncio.run(source.lookup(CODE)).second_factor_hash == second_factor_hash(CODE, "4321")
+
+
+def test_without_a_phone_field_there_is_no_second_factor(province):
+    assert asyncio.run(_source(province, fields={"status": "trangThai"}).lookup(CODE)).second_factor_hash is None

@@ -1,10 +1,16 @@
 """Second factor, lock-out, subscriptions and CSV import, on SQLite and PostgreSQL."""
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import select
+
+from database import session_scope
 from dossiers import store
 from dossiers.csv_import import import_csv
 from dossiers.events import StatusEvent
+from dossiers.models import RateCounter
+from settings import get_settings
 
 CODE = "000.00.15.H29-240301-0012"
 
@@ -23,21 +29,88 @@ def _seed(last4: str = "4321") -> None:
     )
 
 
-def test_second_factor_right_wrong_and_lock_out(database_url):
+def _hash() -> str | None:
+    return store.lookup(CODE).second_factor_hash
+
+
+def test_second_factor_right_and_wrong(database_url):
     _seed()
-    assert store.check_second_factor("conv-1", CODE, "4321").ok
-    first = store.check_second_factor("conv-2", CODE, "0000")
-    assert (first.ok, first.attempts_left) == (False, 2)
-    store.check_second_factor("conv-2", CODE, "1111")
-    third = store.check_second_factor("conv-2", CODE, "2222")
-    assert third.locked
-    assert store.check_second_factor("conv-2", CODE, "4321").locked  # even the right digits, while locked
-    assert store.check_second_factor("conv-3", CODE, "4321").ok  # per conversation
+    assert store.check_second_factor(CODE, "4321", _hash()).ok
+    wrong = store.check_second_factor(CODE, "0000", _hash())
+    assert (wrong.ok, wrong.locked, wrong.attempts_left) == (False, False, 4)
+
+
+def test_the_limit_follows_the_dossier_not_the_conversation(database_url):
+    """The attack: a new conversation every few guesses. The guard has no
+    conversation in it at all: five failures lock the dossier for everyone."""
+    _seed()
+    results = [store.check_second_factor(CODE, f"{n:04d}", _hash()) for n in range(5)]
+    assert [r.attempts_left for r in results] == [4, 3, 2, 1, 0]
+    assert results[-1].locked
+    assert store.details_locked(CODE)
+    after = store.check_second_factor(CODE, "4321", _hash())
+    assert (after.ok, after.locked) == (False, True)  # even the right digits, until the office unlocks
+
+
+def test_a_success_does_not_give_a_guesser_new_tries(database_url):
+    _seed()
+    for n in range(3):
+        store.check_second_factor(CODE, f"{n:04d}", _hash())
+    assert store.check_second_factor(CODE, "4321", _hash()).ok
+    assert store.check_second_factor(CODE, "0009", _hash()).attempts_left == 1
+
+
+def test_only_the_office_unlocks(database_url):
+    _seed()
+    for n in range(5):
+        store.check_second_factor(CODE, f"{n:04d}", _hash())
+    assert store.unlock_details(CODE)
+    assert not store.details_locked(CODE)
+    assert store.check_second_factor(CODE, "4321", _hash()).ok
+    assert not store.unlock_details(CODE)  # nothing to unlock
+
+
+def test_without_a_hash_from_the_source_nothing_matches(database_url):
+    _seed()
+    assert not store.check_second_factor(CODE, "4321", None).ok
+
+
+def test_parallel_guesses_compare_no_more_than_the_limit(database_url, monkeypatch):
+    """30 guesses at once (threads, one connection each) make at most 5
+    comparisons: the attempt is reserved atomically before comparing."""
+    _seed()
+    compared = []
+    real_hash = store.second_factor_hash
+
+    def counting_hash(code: str, last4: str) -> str:
+        compared.append(last4)
+        return real_hash(code, last4)
+
+    monkeypatch.setattr(store, "second_factor_hash", counting_hash)
+    expected = _hash()
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        results = list(pool.map(lambda n: store.check_second_factor(CODE, f"{n:04d}", expected), range(1000, 1030)))
+    assert len(compared) == 5
+    assert sum(not r.locked for r in results) == 4
+    assert store.details_locked(CODE)
+
+
+def test_look_ups_are_limited_per_conversation(database_url, monkeypatch):
+    monkeypatch.setenv("TTHC_LOOKUPS_PER_HOUR", "3")
+    get_settings.cache_clear()
+    assert [store.allow_lookup("web:a") for _ in range(4)] == [True, True, True, False]
+    assert store.allow_lookup("web:b")
+
+
+def test_rate_counters_store_no_conversation_id(database_url):
+    store.allow_lookup("telegram:123456789")
+    with session_scope() as session:
+        keys = session.scalars(select(RateCounter.key)).all()
+    assert keys and all("123456789" not in key for key in keys)
 
 
 def test_the_phone_digits_are_never_stored_in_clear(database_url):
     _seed("9876")
-    from database import session_scope
     from dossiers.models import Dossier
 
     with session_scope() as session:

@@ -26,9 +26,8 @@ def _files(directory: Path) -> list[Path]:
 
 def test_import_loads_every_card_and_is_idempotent(database_url, tmp_path):
     seed = _copy_seed(tmp_path)
-    changed = store.import_files(_files(seed))
-    assert changed == len(_files(seed))
-    assert store.import_files(_files(seed)) == 0
+    assert store.import_files(_files(seed)).changed == len(_files(seed))
+    assert store.import_files(_files(seed)).changed == 0
     card = store.get_card("procedure", "khai-sinh")
     assert isinstance(card, ProcedureCard)
     assert store.find_by_short_code("ks") == card
@@ -78,3 +77,23 @@ def test_edit_keeps_a_revision_and_export_round_trips(database_url, tmp_path):
     exported = yaml.safe_load((out / "procedures" / "khai-sinh.yaml").read_text(encoding="utf-8"))
     assert exported["time"] == "Ngay trong ngày."
     assert ProcedureCard.model_validate(exported).id == "khai-sinh"
+
+
+def test_reseeding_keeps_a_card_edited_in_the_database_unless_forced(database_url, tmp_path):
+    seed = _copy_seed(tmp_path)
+    store.import_files(_files(seed))
+    card = store.get_card("procedure", "khai-sinh")
+    store.save_card(card.model_copy(update={"time": "Ngay trong ngày."}), author="editor")
+
+    path = seed / "procedures" / "khai-sinh.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["summary"] = "Sửa trong tệp hạt giống"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+    result = store.import_files(_files(seed))
+    assert (result.changed, result.kept) == (0, ["procedure/khai-sinh"])
+    assert store.get_card("procedure", "khai-sinh").time == "Ngay trong ngày."
+
+    forced = store.import_files(_files(seed), force=True)
+    assert forced.changed == 1
+    assert store.get_card("procedure", "khai-sinh").summary == "Sửa trong tệp hạt giống"

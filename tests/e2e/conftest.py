@@ -4,8 +4,8 @@ fresh app database seeded from the cards."""
 
 from __future__ import annotations
 
+import itertools
 import os
-import re
 import socket
 import subprocess
 import time
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
+from channels.ids import conversation_id
 from settings import get_settings
 from tests.conftest import postgres_schema
 from tests.support import ROOT, LocalServer, QuietHandler
@@ -25,7 +27,8 @@ MODEL = os.environ.get("MODEL", "models/current.tar.gz")
 START_TIMEOUT = 240
 
 
-PUSH_SOURCE, PUSH_SECRET = "province-test", "e2e-push-secret"
+PUSH_SOURCE, PUSH_SECRET = "province-test", "e2e-push-secret-0123456789"
+RASA_TOKEN, ACTION_TOKEN = "e2e-rasa-token-0123456789", "e2e-action-token-0123456789"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,13 @@ class Stack:
     dossier_url: str
     database_url: str
     callback: CallbackReceiver
+    tracker_db: Path
+    processes: Processes
+    action_url: str
+
+    def api(self, path: str) -> str:
+        """A URL of Rasa's HTTP API, with its token."""
+        return f"{self.rasa_url}{path}?token={RASA_TOKEN}"
 
 
 class CallbackReceiver:
@@ -107,54 +117,101 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         "TTHC_HOTLINE": "1900 0000",
         "TTHC_CONSOLE_PORT": str(dossier_port),
         "TTHC_PUSH_SECRETS": f"{PUSH_SOURCE}:{PUSH_SECRET}",
-        "TTHC_SECOND_FACTOR_KEY": "e2e-second-factor-key",
+        "TTHC_SECOND_FACTOR_KEY": "e2e-second-factor-key-0123456789",
+        "TTHC_RASA_TOKEN": RASA_TOKEN,
+        "TTHC_ACTION_TOKEN": ACTION_TOKEN,
+        "TTHC_WEBCHAT_KEY": "e2e-webchat-key-0123456789",
+        "TTHC_ACTION_PORT": str(action_port),
+        # Tests click faster than citizens type; the per-client limit itself is tested apart.
+        "TTHC_WEBCHAT_MESSAGES_PER_MINUTE": "600",
     }
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import"], cwd=ROOT, env=env, check=True)
     # This test process reads and edits the same database as the stack.
     os.environ["TTHC_DATABASE_URL"] = database_url
     get_settings.cache_clear()
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    tracker_db = work / "tracker.db"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        "  headers:\n    X-Action-Token: ${TTHC_ACTION_TOKEN}\n"
+        "tracker_store:\n  type: engine.tracker_store.PrivateSQLTrackerStore\n"
+        f'  dialect: sqlite\n  db: "{tracker_db}"\n'
+    )
     credentials = work / "credentials.yml"
     credentials.write_text(f'rest:\ncallback:\n  url: "{callback.url}"\n')
 
     commands = {
-        "actions": [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        "actions": [".venv/bin/python", "-m", "actions"],
         "rasa": [
-            ".venv-engine/bin/rasa", "run", "--model", MODEL, "--endpoints", str(endpoints),
+            ".venv-engine/bin/python", "-m", "engine.serve", "--model", MODEL, "--endpoints", str(endpoints),
             "--credentials", str(credentials), "--interface", "127.0.0.1", "--port", str(rasa_port),
             "--enable-api",
         ],
         "webchat": [".venv/bin/python", "-m", "channels.webchat"],
         "console": [".venv/bin/python", "-m", "console"],
     }  # fmt: skip
-    processes: dict[str, subprocess.Popen] = {}
-    logs: dict[str, Path] = {}
+    ready = {
+        "actions": f"http://127.0.0.1:{action_port}/health",
+        "rasa": f"http://127.0.0.1:{rasa_port}/status?token={RASA_TOKEN}",
+        "webchat": f"http://127.0.0.1:{web_port}/",
+        "console": dossier_port,
+    }
+    processes = Processes(work, commands, ready, env)
     try:
-        for name, command in commands.items():
-            logs[name] = work / f"{name}.log"
-            with logs[name].open("w") as log:
-                processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _wait(f"http://127.0.0.1:{action_port}/health", processes["actions"], "action server", logs["actions"])
-        _wait(f"http://127.0.0.1:{rasa_port}/status", processes["rasa"], "Rasa server", logs["rasa"])
-        _wait(f"http://127.0.0.1:{web_port}/", processes["webchat"], "web chat", logs["webchat"])
-        _wait_port(dossier_port, processes["console"], "console", logs["console"])
+        for name in commands:
+            processes.start(name)
         yield Stack(
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             webchat_url=f"http://127.0.0.1:{web_port}",
             dossier_url=f"http://127.0.0.1:{dossier_port}",
             database_url=database_url,
             callback=callback,
+            tracker_db=tracker_db,
+            processes=processes,
+            action_url=f"http://127.0.0.1:{action_port}",
         )
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes.stop_all()
         callback.server.close()
+
+
+class Processes:
+    """The stack's processes: started, stopped and restarted by name, each
+    logging to ``<work>/<name>.log`` (tests read the logs)."""
+
+    def __init__(
+        self, work: Path, commands: dict[str, list[str]], ready: dict[str, str | int], env: dict[str, str]
+    ) -> None:
+        self.commands, self.ready, self.env = commands, ready, env
+        self.logs = {name: work / f"{name}.log" for name in commands}
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, **env: str) -> None:
+        with self.logs[name].open("a") as log:
+            process = subprocess.Popen(
+                self.commands[name], cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.running[name] = process
+        ready = self.ready[name]
+        if isinstance(ready, int):
+            _wait_port(ready, process, name, self.logs[name])
+        else:
+            _wait(ready, process, name, self.logs[name])
+
+    def stop(self, name: str) -> None:
+        process = self.running.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    def stop_all(self) -> None:
+        for name in list(self.running):
+            self.stop(name)
+
+    def log_text(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in self.logs.values() if path.exists())
 
 
 def _wait_port(port: int, process: subprocess.Popen, name: str, log: Path) -> None:
@@ -170,21 +227,34 @@ def _wait_port(port: int, process: subprocess.Popen, name: str, log: Path) -> No
 
 
 class Chat:
-    """One citizen talking through the web chat server."""
+    """One citizen talking through the web chat server, as the page does: a session from
+    ``POST /api/session``, then every message with it. Each Chat has an address of its own
+    (``X-Forwarded-For``, trusted from 127.0.0.1 as from a local proxy), so the relay's
+    per-client limits count each test's citizen, not the whole suite."""
 
-    def __init__(self, stack: Stack, sender: str) -> None:
-        self._url = f"{stack.webchat_url}/api/chat"
-        self.sender = sender
+    def __init__(self, stack: Stack) -> None:
+        self._url = stack.webchat_url
+        n = next(_client_numbers)
+        self._headers = {"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
+        response = httpx.post(f"{self._url}/api/session", headers=self._headers, timeout=10)
+        assert response.status_code == 200, response.text
+        self._session = response.json()["session"]
+        # The token is signed, not encrypted: it carries the conversation's web id.
+        self.sender = conversation_id("web", URLSafeTimedSerializer("").loads_unsafe(self._session)[1])
 
     def say(self, message: str) -> list[dict]:
-        response = httpx.post(self._url, json={"sender": self.sender, "message": message}, timeout=60)
+        body = {"session": self._session, "message": message}
+        response = httpx.post(f"{self._url}/api/chat", json=body, headers=self._headers, timeout=60)
         assert response.status_code == 200, response.text
         return response.json()
 
 
+_client_numbers = itertools.count(1)
+
+
 @pytest.fixture
-def chat(stack: Stack, request: pytest.FixtureRequest) -> Chat:
-    return Chat(stack, sender=re.sub(r"[^A-Za-z0-9_-]", "-", f"test-{request.node.name}")[:64])
+def chat(stack: Stack) -> Chat:
+    return Chat(stack)
 
 
 def texts(replies: list[dict]) -> str:

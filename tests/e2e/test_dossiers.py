@@ -8,10 +8,11 @@ import httpx
 import pytest
 
 from dossiers.api import signature
-from tests.e2e.conftest import PUSH_SECRET, PUSH_SOURCE, button_titles, texts
+from tests.e2e.conftest import PUSH_SECRET, PUSH_SOURCE, Chat, button_titles, texts
 
 CODE = "H29.22-240903-0007"
 OTHER = "G01.912.000-241012-0105"
+GUESSED = "H29.22-240903-0009"  # the dossier an attacker guesses at
 
 
 def push(stack, **fields) -> httpx.Response:
@@ -37,6 +38,7 @@ def dossiers(stack):
     assert push(stack, event_id="seed-1").status_code in (200, 202)
     assert push(stack, event_id="seed-2", dossier_code=OTHER, status="supplement_required", note="Thiếu ảnh 4x6",
                 supplement_deadline="2024-10-25").status_code in (200, 202)  # fmt: skip
+    assert push(stack, event_id="seed-3", dossier_code=GUESSED).status_code in (200, 202)
 
 
 def test_code_in_the_first_message(chat):
@@ -45,7 +47,7 @@ def test_code_in_the_first_message(chat):
     assert f"Hồ sơ {CODE}: Hồ sơ đang được giải quyết." in answer
     assert "10/09/2024" in answer
     assert "Nguyễn Văn A" not in answer  # the code alone reveals the status only
-    assert "Báo cho tôi khi hồ sơ thay đổi" in button_titles(replies)
+    assert button_titles(replies) == ["Xem chi tiết", "Gặp cán bộ"]  # the web chat cannot be notified later
 
 
 def test_the_bot_asks_for_the_code_then_answers(chat):
@@ -79,16 +81,19 @@ def test_details_after_the_right_second_factor(chat):
     assert "UBND phường Bến Thành" in details
 
 
-def test_wrong_second_factor_is_refused_then_locked(chat):
-    chat.say(f'/dossier_details{{"dossier_code": "{CODE}"}}')
-    assert "còn 2 lần" in texts(chat.say("1111"))
-    assert "còn 1 lần" in texts(chat.say("2222"))
-    locked = texts(chat.say("3333"))
-    assert "tạm khóa" in locked
-    chat.say(f'/dossier_details{{"dossier_code": "{CODE}"}}')
-    after = texts(chat.say("6789"))
-    assert "tạm khóa" in after
-    assert "Nguyễn Văn A" not in after
+def test_wrong_second_factor_locks_the_dossier_across_conversations(stack):
+    """The attack: a fresh web chat session every few guesses. Five failures
+    lock the dossier's details for everyone until the office unlocks them."""
+    for attempt in range(5):
+        chat = Chat(stack)
+        chat.say(f'/dossier_details{{"dossier_code": "{GUESSED}"}}')
+        answer = texts(chat.say(f"{attempt:04d}"))
+        assert ("còn" in answer) if attempt < 4 else ("đã khóa phần xem chi tiết" in answer)
+    owner = Chat(stack)
+    asked = texts(owner.say(f'/dossier_details{{"dossier_code": "{GUESSED}"}}'))
+    assert "đã khóa phần xem chi tiết" in asked
+    assert "Nguyễn Văn A" not in texts(owner.say("6789"))
+    assert "Hồ sơ đang được giải quyết" in texts(owner.say(GUESSED))  # the status stays visible
 
 
 def _callback_say(stack, sender: str, message: str) -> None:
@@ -101,29 +106,34 @@ def test_subscriber_is_notified_once_in_their_own_conversation(stack):
     _callback_say(stack, sender, CODE)
     assert "Hồ sơ đang được giải quyết" in stack.callback.wait_for(sender, 1)[0]["text"]
     _callback_say(stack, sender, f'/subscribe_status{{"dossier_code": "{CODE}"}}')
-    assert "em sẽ nhắn anh/chị" in stack.callback.wait_for(sender, 2)[-1]["text"]
+    assert "4 chữ số cuối" in stack.callback.wait_for(sender, 2)[-1]["text"]  # subscribing needs the digits
+    _callback_say(stack, sender, "6789")
+    assert "em sẽ nhắn anh/chị" in stack.callback.wait_for(sender, 3)[-1]["text"]
 
     event_id = "ready-1"
     assert push(stack, event_id=event_id, status="result_ready", occurred_at="2024-09-09T15:00:00+07:00",
                 result_place="Bộ phận một cửa phường").status_code == 202  # fmt: skip
-    messages = stack.callback.wait_for(sender, 3)
-    assert "vừa có thay đổi" in messages[2]["text"]
-    assert "Hồ sơ đã có kết quả" in messages[2]["text"]
+    messages = stack.callback.wait_for(sender, 4)
+    assert "vừa có thay đổi" in messages[3]["text"]
+    assert "Hồ sơ đã có kết quả" in messages[3]["text"]
 
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker").json()
+    tracker = httpx.get(stack.api(f"/conversations/{sender}/tracker")).json()
     intents = [e["parse_data"]["intent"]["name"] for e in tracker["events"] if e["event"] == "user"]
     assert intents[-1] == "dossier_status_changed"
 
     duplicate = push(stack, event_id=event_id, status="result_ready", occurred_at="2024-09-09T15:00:00+07:00")
     assert duplicate.json()["duplicate"] is True
     time.sleep(4)  # the notifier polls every 2 s: give a second notification the chance to (wrongly) happen
-    assert len(stack.callback.messages[sender]) == 3
+    assert len(stack.callback.messages[sender]) == 4
+
+    _callback_say(stack, sender, "hủy thông báo")
+    assert "đã dừng gửi thông báo" in stack.callback.wait_for(sender, 5)[-1]["text"]
 
 
-def test_unsubscribe_by_saying_so(chat):
-    chat.say(CODE)
-    chat.say(f'/subscribe_status{{"dossier_code": "{CODE}"}}')
-    assert "đã dừng gửi thông báo" in texts(chat.say("hủy thông báo"))
+def test_the_web_chat_is_told_it_cannot_be_notified(chat):
+    assert "Báo cho tôi khi hồ sơ thay đổi" not in button_titles(chat.say(CODE))
+    answer = texts(chat.say(f'/subscribe_status{{"dossier_code": "{CODE}"}}'))
+    assert "trên trang web em chưa gửi thông báo được" in answer
 
 
 def test_second_factor_asks_again_for_four_digits(chat):

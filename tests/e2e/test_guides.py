@@ -23,6 +23,7 @@ def test_the_whole_account_walkthrough_then_a_rating(chat):
     assert "1 đến 5 sao" in texts(finish)
     assert "5 ★" in button_titles(finish)
     assert "cảm ơn" in texts(chat.say(payload("rate", score="5")))
+    assert "chỉ ghi nhận đánh giá" in texts(chat.say(payload("rate", score="1")))  # once per walkthrough
 
 
 def test_each_trouble_branch_returns_to_the_main_path(chat):
@@ -62,7 +63,7 @@ def test_restart_after_the_conversation_was_idle(chat, stack):
     chat.say(NEXT)
     # The session expires (60 minutes idle): Rasa starts a new session.
     restart = httpx.post(
-        f"{stack.rasa_url}/conversations/{chat.sender}/tracker/events",
+        stack.api(f"/conversations/{chat.sender}/tracker/events"),
         json=[{"event": "session_started"}, {"event": "action", "name": "action_listen"}],
     )
     assert restart.status_code == 200
@@ -129,7 +130,8 @@ def test_resume_with_nothing_in_progress_offers_the_guides(chat):
     assert button_titles(replies) == ["Tạo tài khoản", "Nộp hồ sơ trực tuyến"]
 
 
-def test_a_rating_out_of_range_is_asked_again(chat):
-    replies = chat.say(payload("rate", score="9"))
-    assert "từ 1 đến 5 sao" in texts(replies)
-    assert len(button_titles(replies)) == 5
+def test_a_rating_outside_the_rating_step_counts_for_nothing(chat):
+    before = ratings_summary()
+    for score in ("1", "9"):
+        assert "chỉ ghi nhận đánh giá khi anh/chị làm xong" in texts(chat.say(payload("rate", score=score)))
+    assert ratings_summary() == before

@@ -1,9 +1,10 @@
-// Web chat for the citizen-services assistant: talks to POST /api/chat.
+// Web chat for the citizen-services assistant: a session from POST /api/session
+// once per tab, then every message to POST /api/chat with it.
 'use strict';
 (() => {
   const BUSY_TEXT = 'Dạ, hệ thống đang bận, anh/chị vui lòng thử lại sau ít phút.';
   const TIMEOUT_MS = 45000;
-  const SENDER_RE = /^[A-Za-z0-9_-]{8,64}$/; // what the server accepts
+  const SESSION_KEY = 'tthc-session';
   const URL_RE = /https:\/\/[^\s<>"]+/g;
 
   const log = document.getElementById('log');
@@ -11,25 +12,31 @@
   const input = document.getElementById('input');
   const sendButton = document.getElementById('send');
   const largeButton = document.getElementById('large-text');
+  const endButton = document.getElementById('end');
   let busy = false;
+  let pending = null; // AbortController of the message being answered
+  let conversation = 0; // "Kết thúc trò chuyện" moves on: late answers of an ended conversation are dropped
 
-  // localStorage can throw (private mode, disabled storage): degrade silently.
-  const store = {
-    get(key) { try { return localStorage.getItem(key); } catch { return null; } },
-    set(key, value) { try { localStorage.setItem(key, value); } catch { /* ignore */ } },
-  };
-
-  function senderId() {
-    let id = store.get('tthc-sender');
-    if (!id || !SENDER_RE.test(id)) {
-      // getRandomValues works on plain http too, unlike crypto.randomUUID.
-      const bytes = crypto.getRandomValues(new Uint8Array(16));
-      id = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-      store.set('tthc-sender', id);
-    }
-    return id;
+  // Web storage can throw (private mode, disabled storage): degrade silently.
+  function storage(area) {
+    return {
+      get(key) { try { return area().getItem(key); } catch { return null; } },
+      set(key, value) { try { area().setItem(key, value); } catch { /* ignore */ } },
+      remove(key) { try { area().removeItem(key); } catch { /* ignore */ } },
+    };
   }
-  const sender = senderId();
+  const prefs = storage(() => localStorage); // the large-text choice, kept across visits
+  const tab = storage(() => sessionStorage);
+
+  // The session token lives as long as the tab (a reload keeps the conversation),
+  // so the next person at a shared computer starts afresh; memory holds it when
+  // storage is refused.
+  let session = tab.get(SESSION_KEY);
+  function keepSession(token) {
+    session = token;
+    if (token) tab.set(SESSION_KEY, token);
+    else tab.remove(SESSION_KEY);
+  }
 
   function el(tag, className, testId) {
     const node = document.createElement(tag);
@@ -127,23 +134,52 @@
     log.scrollTop = node ? Math.min(node.offsetTop - 12, bottom) : bottom;
   }
 
-  async function post(message) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  // POSTs JSON; the status and the parsed body (null when it is not JSON).
+  async function call(path, payload, signal) {
+    const response = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(payload),
+      signal,
+    });
+    let body = null;
+    try { body = await response.json(); } catch { /* not JSON */ }
+    return { status: response.status, body };
+  }
+
+  // What to tell the citizen when a request fails: the server's own words for
+  // "too fast" (429), the busy text otherwise (other reasons are for developers).
+  function failure(answer) {
+    const said = answer.body && typeof answer.body.error === 'string' ? answer.body.error : '';
+    return { error: answer.status === 429 && said ? said : BUSY_TEXT };
+  }
+
+  async function newSession(signal) {
+    const answer = await call('/api/session', {}, signal);
+    if (answer.status !== 200 || !answer.body || typeof answer.body.session !== 'string') return failure(answer);
+    keepSession(answer.body.session);
+    return {};
+  }
+
+  // The replies to `message`, or { error } with the text to show.
+  async function post(message, signal) {
     try {
-      const response = await fetch('/api/chat', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ sender, message }),
-        signal: controller.signal,
-      });
-      if (!response.ok) return null;
-      const replies = await response.json();
-      return Array.isArray(replies) ? replies : null;
+      // A refused session (expired, or signed by a key the server no longer has) is replaced once.
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        if (!session) {
+          const made = await newSession(signal);
+          if (made.error) return made;
+        }
+        const answer = await call('/api/chat', { session, message }, signal);
+        if (answer.status === 401) {
+          keepSession(null);
+          continue;
+        }
+        return answer.status === 200 && Array.isArray(answer.body) ? { replies: answer.body } : failure(answer);
+      }
+      return { error: BUSY_TEXT };
     } catch {
-      return null; // network error, timeout or invalid JSON
-    } finally {
-      clearTimeout(timer);
+      return { error: BUSY_TEXT }; // network error or timeout
     }
   }
 
@@ -152,6 +188,10 @@
   async function send(message, shown, { via, onError } = {}) {
     if (busy) return;
     busy = true;
+    const current = conversation;
+    const controller = new AbortController();
+    pending = controller;
+    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     if (shown) addUser(shown);
     const typing = el('div', 'msg bot typing', 'typing');
     typing.textContent = 'Đang trả lời…';
@@ -159,14 +199,17 @@
     log.setAttribute('aria-busy', 'true');
     reveal();
 
-    const replies = await post(message);
+    const result = await post(message, controller.signal);
+    clearTimeout(timer);
+    if (current !== conversation) return; // ended meanwhile: the page has moved on
 
+    pending = null;
     typing.remove();
     let added;
-    if (replies) {
-      added = replies.filter((r) => r && typeof r === 'object').map((r) => addBot(r)).filter(Boolean);
+    if (result.replies) {
+      added = result.replies.filter((r) => r && typeof r === 'object').map((r) => addBot(r)).filter(Boolean);
     } else {
-      added = [addBot({ text: BUSY_TEXT }, 'error')];
+      added = [addBot({ text: result.error }, 'error')];
       if (onError) onError();
     }
     log.setAttribute('aria-busy', 'false');
@@ -182,6 +225,21 @@
     }
   }
 
+  // For shared and kiosk computers: forget this conversation on this page and start a new one.
+  function endConversation() {
+    conversation += 1;
+    if (pending) pending.abort();
+    pending = null;
+    busy = false;
+    keepSession(null);
+    log.replaceChildren();
+    log.setAttribute('aria-busy', 'false');
+    input.value = '';
+    input.focus({ preventScroll: true });
+    send('/greet', null);
+  }
+  endButton.addEventListener('click', endConversation);
+
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = input.value.trim();
@@ -195,15 +253,16 @@
   function setLarge(on) {
     document.documentElement.classList.toggle('large', on);
     largeButton.setAttribute('aria-pressed', String(on));
-    store.set('tthc-large-text', on ? '1' : '0');
+    prefs.set('tthc-large-text', on ? '1' : '0');
   }
-  setLarge(store.get('tthc-large-text') === '1');
+  setLarge(prefs.get('tthc-large-text') === '1');
   largeButton.addEventListener('click', () => {
     setLarge(largeButton.getAttribute('aria-pressed') !== 'true');
     reveal(); // the text reflowed: show the latest messages again
   });
 
-  // First message: a topic code from the URL (e.g. a QR code), else the greeting.
+  // First message: a topic code from the URL (e.g. a QR code), else the greeting;
+  // either asks for the tab's session first when it has none.
   const topic = new URLSearchParams(location.search).get('topic');
   if (topic && /^[A-Za-z0-9]{1,32}$/.test(topic)) {
     const code = `#${topic.toUpperCase()}`;

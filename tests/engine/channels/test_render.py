@@ -178,12 +178,12 @@ def test_compact_payload_leaves_other_text_alone() -> None:
 def test_expiring_map_expires_and_caps() -> None:
     clock = Clock()
     seen: ExpiringMap[str, bool] = ExpiringMap(ttl=10, max_items=2, clock=clock)
-    assert seen.add("a", True)
-    assert not seen.add("a", True)
+    seen.put("a", True)
+    assert seen.get("a") is True
     seen.put("b", True)
     seen.put("c", True)
     assert seen.get("a") is None  # capped: the oldest went first
     assert len(seen) == 2
     clock.now = 11
     assert len(seen) == 0
-    assert seen.add("b", True)
+    assert seen.get("b") is None

@@ -15,10 +15,12 @@ from channels.telegram import CHOICE_EXPIRED, GREET, TelegramInput, make_bot, re
 from channels.webhook import MAX_BODY_BYTES, UNSUPPORTED_MEDIA
 
 from .conftest import Call, fake_platform, payload, serve_channel
+from .platforms import telegram_answer as telegram
 
 TOKEN = "7000000001:AAtest-telegram-token"
 SECRET = "test-telegram-secret"
 CHAT = "5021873344"
+CONVERSATION = f"telegram:{CHAT}"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 SHORT = {"title": "Lệ phí", "payload": '/ask_procedure{"procedure": "khai-sinh", "aspect": "fees"}'}
 LONG = {
@@ -26,20 +28,6 @@ LONG = {
     "payload": '/ask_procedure{"procedure": "dang-ky-thuong-tru-cho-nguoi-chua-thanh-nien", "aspect": "documents"}',
 }
 LINK = {"title": "Cổng Dịch vụ công", "url": "https://dichvucong.gov.vn"}
-
-
-def telegram(call: Call) -> response.HTTPResponse:
-    """The Bot API's successful answers, shaped as python-telegram-bot parses them."""
-    method = call.path.rsplit("/", 1)[-1]
-    if method in ("sendMessage", "sendPhoto"):
-        chat = {"id": int(call.form["chat_id"]), "type": "private", "first_name": "Lan"}
-        return response.json({"ok": True, "result": {"message_id": 100, "date": 1700000200, "chat": chat}})
-    if method == "getUpdates":
-        return response.json({"ok": True, "result": []})
-    if method == "getMe":
-        bot = {"id": 7000000001, "is_bot": True, "first_name": "Trợ lý thủ tục", "username": "tthc_test_bot"}
-        return response.json({"ok": True, "result": bot})
-    return response.json({"ok": True, "result": True})
 
 
 def make_input(api_url: str) -> TelegramInput:
@@ -65,10 +53,10 @@ async def test_deep_links_and_codes_reach_rasa_as_the_short_code() -> None:
         for name in ("telegram_start.json", "telegram_start_bare.json", "telegram_code.json", "telegram_text.json"):
             assert (await server.post(payload(name), HEADERS)).status_code == 200
     assert [(m.sender_id, m.text, m.input_channel) for m in server.agent.messages] == [
-        (CHAT, "#KS", "telegram"),
-        (CHAT, GREET, "telegram"),
-        (CHAT, "#KS", "telegram"),
-        (CHAT, "lệ phí cấp căn cước bao nhiêu", "telegram"),
+        (CONVERSATION, "#KS", "telegram"),
+        (CONVERSATION, GREET, "telegram"),
+        (CONVERSATION, "#KS", "telegram"),
+        (CONVERSATION, "lệ phí cấp căn cước bao nhiêu", "telegram"),
     ]
 
 
@@ -83,7 +71,11 @@ async def test_missing_or_wrong_secret_is_refused() -> None:
 
 async def test_duplicates_oversized_malformed_groups_and_photos() -> None:
     body = payload("telegram_text.json")
-    async with fake_platform({"/sendMessage": [telegram]}) as api, serve_channel(make_input(api.url)) as server:
+    reply = {"text": "Dạ, lệ phí là 0 đồng ạ."}
+    async with (
+        fake_platform({"/sendMessage": [telegram]}) as api,
+        serve_channel(make_input(api.url), reply=reply) as server,
+    ):
         statuses = [
             (await server.post(body, HEADERS)).status_code,
             (await server.post(body, HEADERS)).status_code,
@@ -95,13 +87,14 @@ async def test_duplicates_oversized_malformed_groups_and_photos() -> None:
         ]
     assert statuses == [200, 200, 413, 400, 400, 200, 200]
     assert len(server.agent.messages) == 1
-    assert sends(api.calls) == [{"chat_id": CHAT, "text": UNSUPPORTED_MEDIA}]
+    assert sends(api.calls) == [{"chat_id": CHAT, **reply}, {"chat_id": CHAT, "text": UNSUPPORTED_MEDIA}]
 
 
 async def test_a_button_press_sends_its_payload_and_is_answered() -> None:
     async with fake_platform({"/sendMessage": [telegram]}) as api, serve_channel(make_input(api.url)) as server:
         assert (await server.post(payload("telegram_callback.json"), HEADERS)).status_code == 200
-    assert [(m.sender_id, m.text) for m in server.agent.messages] == [(CHAT, '/ask_procedure{"procedure":"khai-sinh"}')]
+    pressed = '/ask_procedure{"procedure":"khai-sinh"}'
+    assert [(m.sender_id, m.text) for m in server.agent.messages] == [(CONVERSATION, pressed)]
     [answer] = [c for c in api.calls if c.path.endswith("/answerCallbackQuery")]
     assert answer.form == {"callback_query_id": "4382bfdwdsb323b2d9"}
 
@@ -109,7 +102,7 @@ async def test_a_button_press_sends_its_payload_and_is_answered() -> None:
 async def test_long_payloads_travel_as_short_ids_and_expire_politely() -> None:
     async with fake_platform({"/sendMessage": [telegram]}) as api:
         channel = make_input(api.url)
-        await channel.get_output_channel().send_response(CHAT, {"text": "Chọn ạ", "buttons": [LONG]})
+        await channel.get_output_channel().send_response(CONVERSATION, {"text": "Chọn ạ", "buttons": [LONG]})
         [sent] = sends(api.calls)
         long_id = json.loads(sent["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
         pressed = json.loads(payload("telegram_callback.json"))
@@ -133,7 +126,7 @@ async def test_keyboards_splitting_and_photos_are_sent_as_the_api_expects() -> N
     async with fake_platform({"/sendMessage": [telegram], "/sendPhoto": [telegram]}) as api:
         output = make_input(api.url).get_output_channel()
         await output.send_response(
-            CHAT, {"text": sentence * 50, "buttons": [SHORT, LINK], "image": "https://example.gov.vn/c.png"}
+            CONVERSATION, {"text": sentence * 50, "buttons": [SHORT, LINK], "image": "https://example.gov.vn/c.png"}
         )
     first, second, photo = sends(api.calls)
     assert output.outcomes == ["sent", "sent", "sent"]
@@ -164,7 +157,7 @@ async def test_flood_control_and_server_errors_are_retried(sleeps) -> None:
         channel = make_input(api.url)
         output = channel.get_output_channel()
         output._retry["sleep"] = sleeps  # test seam: record back-off instead of waiting
-        await output.send_response(CHAT, {"text": "x"})
+        await output.send_response(CONVERSATION, {"text": "x"})
     assert output.outcomes == ["sent"]
     assert len(sends(api.calls)) == 3
     assert sleeps[0] == 4.0 and len(sleeps) == 2
@@ -177,7 +170,7 @@ async def test_refusals_are_not_retried(sleeps, status: int, outcome: str) -> No
     async with fake_platform(script) as api:
         output = make_input(api.url).get_output_channel()
         output._retry["sleep"] = sleeps
-        await output.send_response(CHAT, {"text": "Một. " * 1500})
+        await output.send_response(CONVERSATION, {"text": "Một. " * 1500})
     assert output.outcomes == [outcome, "skipped"]
     assert len(sends(api.calls)) == 1 and sleeps == []
 

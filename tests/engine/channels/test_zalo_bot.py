@@ -14,6 +14,7 @@ from .conftest import fake_platform, payload, serve_channel
 TOKEN = "1234567890:test-bot-token"
 SECRET = "test-webhook-secret"
 CHAT = "6ede9afa66b88fe6d6a9"
+CONVERSATION = f"zalo_bot:{CHAT}"
 HEADERS = {"X-Bot-Api-Secret-Token": SECRET}
 BUTTONS = [
     {"title": "Giấy tờ cần chuẩn bị", "payload": '/ask_procedure{"procedure": "thuong-tru", "aspect": "documents"}'},
@@ -25,14 +26,14 @@ def make_input(api_url: str, sleeps) -> ZaloBotInput:
     return ZaloBotInput(SECRET, ZaloBotClient(httpx.AsyncClient(), api_url, TOKEN, sleep=sleeps))
 
 
-async def test_text_reaches_rasa_with_the_chat_as_sender(sleeps) -> None:
+async def test_text_reaches_rasa_in_the_chats_conversation(sleeps) -> None:
     async with fake_platform() as zalo, serve_channel(make_input(zalo.url, sleeps)) as server:
         answer = await server.post(payload("zalo_bot_text.json"), HEADERS)
         await server.post(payload("zalo_bot_code.json"), HEADERS)
     assert answer.status_code == 200
     assert [(m.sender_id, m.text, m.input_channel) for m in server.agent.messages] == [
-        (CHAT, "đăng ký thường trú cần gì", "zalo_bot"),
-        (CHAT, "#KS", "zalo_bot"),
+        (CONVERSATION, "đăng ký thường trú cần gì", "zalo_bot"),
+        (CONVERSATION, "#KS", "zalo_bot"),
     ]
 
 
@@ -95,7 +96,7 @@ async def test_long_texts_are_split_and_rate_limits_backed_off(sleeps) -> None:
     }
     async with fake_platform(script) as zalo:
         output = make_input(zalo.url, sleeps).get_output_channel()
-        await output.send_response(CHAT, {"text": sentence * 60})
+        await output.send_response(CONVERSATION, {"text": sentence * 60})
     texts = [c.json["text"] for c in zalo.calls if c.json.get("text")]
     assert output.outcomes == ["sent", "sent"]
     assert len(sleeps) == 2
@@ -107,6 +108,6 @@ async def test_a_refused_call_fails_without_retrying(sleeps) -> None:
     script = {"/sendMessage": [lambda _: response.json({"ok": False, "error_code": 400, "description": "bad"})]}
     async with fake_platform(script) as zalo:
         output = make_input(zalo.url, sleeps).get_output_channel()
-        await output.send_response(CHAT, {"text": "x"})
+        await output.send_response(CONVERSATION, {"text": "x"})
     assert output.outcomes == ["failed"]
     assert len(zalo.calls) == 1 and sleeps == []

@@ -18,6 +18,7 @@ from .conftest import Call, fake_platform
 from .zalo_oa_support import (
     APP_ID,
     APP_SECRET,
+    CONVERSATION,
     REFRESH,
     SEND,
     USER_ID,
@@ -36,7 +37,7 @@ async def test_text_and_image_bodies_are_exactly_what_zalo_expects(tmp_path, sle
     async with fake_platform({SEND: [zalo_ok]}) as zalo:
         output = make_input(zalo.url, tmp_path / "t.json", sleeps).get_output_channel()
         await output.send_response(
-            USER_ID, {"text": "Dạ, lệ phí là 0 đồng ạ.", "image": "https://example.gov.vn/a.png"}
+            CONVERSATION, {"text": "Dạ, lệ phí là 0 đồng ạ.", "image": "https://example.gov.vn/a.png"}
         )
     text, image = zalo.to(SEND)
     assert text.json == {"recipient": {"user_id": USER_ID}, "message": {"text": "Dạ, lệ phí là 0 đồng ạ."}}
@@ -60,7 +61,7 @@ async def test_long_texts_are_split_at_2000_characters_on_sentences(tmp_path, sl
     long_text = SENTENCE * 50  # about 4,500 characters
     async with fake_platform({SEND: [zalo_ok]}) as zalo:
         output = make_input(zalo.url, tmp_path / "t.json", sleeps).get_output_channel()
-        await output.send_response(USER_ID, {"text": long_text})
+        await output.send_response(CONVERSATION, {"text": long_text})
     sent = [c.json["message"]["text"] for c in zalo.to(SEND)]
     assert len(sent) == 3
     assert all(len(t) <= 2000 and t.endswith("bộ phận một cửa.") for t in sent)
@@ -75,7 +76,7 @@ async def test_buttons_become_numbered_options(tmp_path, sleeps) -> None:
     async with fake_platform({SEND: [zalo_ok]}) as zalo:
         output = make_input(zalo.url, tmp_path / "t.json", sleeps).get_output_channel()
         question = "Dạ, có phải anh/chị hỏi về khai sinh không ạ?"
-        await output.send_response(USER_ID, {"text": question, "buttons": buttons})
+        await output.send_response(CONVERSATION, {"text": question, "buttons": buttons})
     [call] = zalo.to(SEND)
     assert call.json["message"]["text"] == (
         "Dạ, có phải anh/chị hỏi về khai sinh không ạ?\n\n"
@@ -98,8 +99,8 @@ async def test_an_invalid_token_is_refreshed_saved_before_use_and_rotated(tmp_pa
     }
     async with fake_platform(script) as zalo:
         channel = make_input(zalo.url, token_file, sleeps)
-        await channel.get_output_channel().send_response(USER_ID, {"text": "Một"})
-        await channel.get_output_channel().send_response(USER_ID, {"text": "Hai"})
+        await channel.get_output_channel().send_response(CONVERSATION, {"text": "Một"})
+        await channel.get_output_channel().send_response(CONVERSATION, {"text": "Hai"})
     first_refresh, second_refresh = zalo.to(REFRESH)
     assert first_refresh.form == {"refresh_token": "refresh-1", "app_id": APP_ID, "grant_type": "refresh_token"}
     assert first_refresh.headers["secret_key"] == APP_SECRET
@@ -127,7 +128,8 @@ async def test_a_crash_between_refresh_and_save_keeps_the_refresh_token(tmp_path
     script = {SEND: [zalo_error(-216), zalo_ok], REFRESH: [new_pair("access-2", "refresh-2")]}
     async with fake_platform(script) as zalo:
         with pytest.raises(Crash):
-            await make_input(zalo.url, token_file, sleeps).get_output_channel().send_response(USER_ID, {"text": "x"})
+            output = make_input(zalo.url, token_file, sleeps).get_output_channel()
+            await output.send_response(CONVERSATION, {"text": "x"})
     assert [c.headers["access_token"] for c in zalo.to(SEND)] == ["access-1"]  # the new token was never used
     monkeypatch.setattr(zalo_tokens.os, "replace", REAL_REPLACE)
     # After the restart the file still holds a complete pair: the old one, untouched.
@@ -152,11 +154,11 @@ async def test_a_failed_save_keeps_the_new_pair_and_saves_it_before_use(tmp_path
     async with fake_platform(script) as zalo:
         channel = make_input(zalo.url, token_file, sleeps)
         first = channel.get_output_channel()
-        await first.send_response(USER_ID, {"text": "x"})
+        await first.send_response(CONVERSATION, {"text": "x"})
         assert first.outcomes == ["failed"]
         assert TokenFile(token_file).load().refresh_token == "refresh-1"  # old pair until the new one is saved
         second = channel.get_output_channel()
-        await second.send_response(USER_ID, {"text": "y"})
+        await second.send_response(CONVERSATION, {"text": "y"})
     assert second.outcomes == ["sent"]
     assert len(zalo.to(REFRESH)) == 1  # the pending pair was saved, not refreshed again
     assert [c.headers["access_token"] for c in zalo.to(SEND)] == ["access-1", "access-2"]
@@ -167,7 +169,7 @@ async def test_rate_limits_back_off_then_succeed(tmp_path, sleeps) -> None:
     script = {SEND: [http_status(429), zalo_error(-32), http_status(429, {"Retry-After": "3"}), zalo_ok]}
     async with fake_platform(script) as zalo:
         output = make_input(zalo.url, tmp_path / "t.json", sleeps).get_output_channel()
-        await output.send_response(USER_ID, {"text": "x"})
+        await output.send_response(CONVERSATION, {"text": "x"})
     assert output.outcomes == ["sent"]
     assert len(zalo.to(SEND)) == 4
     assert len(sleeps) == 3
@@ -178,7 +180,7 @@ async def test_rate_limits_back_off_then_succeed(tmp_path, sleeps) -> None:
 async def test_server_errors_are_retried_then_given_up(tmp_path, sleeps) -> None:
     async with fake_platform({SEND: [http_status(503)]}) as zalo:
         output = make_input(zalo.url, tmp_path / "t.json", sleeps).get_output_channel()
-        await output.send_response(USER_ID, {"text": SENTENCE * 30})  # two parts
+        await output.send_response(CONVERSATION, {"text": SENTENCE * 30})  # two parts
     assert output.outcomes == ["failed", "skipped"]
     assert len(zalo.to(SEND)) == 4  # attempts of the first part only
     assert len(sleeps) == 3
@@ -196,7 +198,7 @@ async def test_timeouts_are_retried(tmp_path, sleeps) -> None:
     output = make_input(
         "http://127.0.0.1:9", tmp_path / "t.json", sleeps, transport=httpx.MockTransport(handler)
     ).get_output_channel()
-    await output.send_response(USER_ID, {"text": "x"})
+    await output.send_response(CONVERSATION, {"text": "x"})
     assert output.outcomes == ["sent"]
     assert len(attempts) == 2 and len(sleeps) == 1
 
@@ -206,8 +208,8 @@ async def test_outside_the_window_is_recorded_and_not_retried(tmp_path, sleeps, 
     caplog.set_level(logging.INFO)
     async with fake_platform({SEND: [zalo_error(code)]}) as zalo:
         output = make_input(zalo.url, tmp_path / "t.json", sleeps).get_output_channel()
-        await output.send_response(USER_ID, {"text": SENTENCE * 30, "image": "https://example.gov.vn/a.png"})
-        await output.send_response(USER_ID, {"text": "Còn nữa"})
+        await output.send_response(CONVERSATION, {"text": SENTENCE * 30, "image": "https://example.gov.vn/a.png"})
+        await output.send_response(CONVERSATION, {"text": "Còn nữa"})
     assert output.outcomes == ["outside_window", "skipped", "skipped", "skipped"]
     assert len(zalo.to(SEND)) == 1
     assert sleeps == []
@@ -220,7 +222,7 @@ async def test_logs_carry_no_text_token_or_user_id(tmp_path, sleeps, caplog) -> 
     script = {SEND: [zalo_error(-216), http_status(500), zalo_ok], REFRESH: [new_pair("access-2", "refresh-2")]}
     async with fake_platform(script) as zalo:
         channel = make_input(zalo.url, tmp_path / "t.json", sleeps)
-        await channel.get_output_channel().send_response(USER_ID, {"text": "Số điện thoại của tôi là 0912345678"})
+        await channel.get_output_channel().send_response(CONVERSATION, {"text": "Số điện thoại của tôi là 0912345678"})
     logged = caplog.text
     for secret in ("access-1", "access-2", "refresh-1", "refresh-2", APP_SECRET, USER_ID, "0912345678"):
         assert secret not in logged

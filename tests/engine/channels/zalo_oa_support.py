@@ -10,6 +10,7 @@ import httpx
 from sanic import response
 from sanic.response import HTTPResponse
 
+from channels.deliveries import Deliveries
 from channels.retry import Sleep
 from channels.zalo_oa import ZaloOAInput, zalo_signature
 from channels.zalo_oa_api import ZaloOAClient, refresh_tokens
@@ -19,6 +20,8 @@ APP_ID = "360846524940903967"  # as in the recorded payloads
 OA_SECRET = "test-oa-secret-key"
 APP_SECRET = "test-app-secret-key"
 USER_ID = "246845883529197922"
+CONVERSATION = f"zalo_oa:{USER_ID}"
+NOW = 1700000005.0  # the connector's clock: the recorded events are from then
 SEND = "/v3.0/oa/message/cs"
 REFRESH = "/v4/oa/access_token"
 
@@ -50,6 +53,8 @@ def make_input(
     sleep: Sleep,
     seed: TokenPair | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    deliveries: Deliveries | None = None,
+    clock: float = NOW,
 ) -> ZaloOAInput:
     http = httpx.AsyncClient(transport=transport) if transport else httpx.AsyncClient()
     tokens = ZaloTokens(
@@ -57,4 +62,5 @@ def make_input(
         seed or TokenPair("access-1", "refresh-1"),
         lambda token: refresh_tokens(http, api_url, APP_ID, APP_SECRET, token, sleep=sleep),
     )
-    return ZaloOAInput(APP_ID, OA_SECRET, ZaloOAClient(http, api_url, tokens, sleep=sleep))
+    client = ZaloOAClient(http, api_url, tokens, sleep=sleep)
+    return ZaloOAInput(APP_ID, OA_SECRET, client, deliveries=deliveries, clock=lambda: clock)

@@ -1,0 +1,1 @@
+"""How the processes are exposed and deployed: the reverse proxy's config."""

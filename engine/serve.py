@@ -1,0 +1,37 @@
+"""``python -m engine.serve <rasa run options>``: ``rasa run`` with its secrets.
+
+Rasa takes its API token only as ``--auth-token`` on the command line, where
+``ps`` shows it to every user of the machine. This wrapper adds the token to
+``sys.argv`` inside the process (``/proc/<pid>/cmdline`` keeps the original
+arguments) and exports the action server's shared secret for
+``${TTHC_ACTION_TOKEN}`` in the endpoints file. Both come from ``settings``:
+the environment, or files generated on the first run in development.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from settings import get_settings, require_production_secrets
+
+
+def rasa_arguments(options: list[str], token: str) -> list[str]:
+    """The argument vector for Rasa: ``run``, the given options, the API token."""
+    if any(option == "--auth-token" or option.startswith("--auth-token=") for option in options):
+        raise SystemExit("Do not pass --auth-token: set TTHC_RASA_TOKEN (it would show in ps).")
+    return ["rasa", "run", *options, "--auth-token", token]
+
+
+def main() -> None:
+    settings = get_settings()
+    require_production_secrets(settings)
+    os.environ["TTHC_ACTION_TOKEN"] = settings.action_token
+    sys.argv = rasa_arguments(sys.argv[1:], settings.rasa_token)
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
