@@ -13,7 +13,7 @@ Adding a channel:
 2. The output: subclass ``RenderedOutput``; ``name()`` is the channel name;
    ``render`` with a ``channels.render.Platform`` (text limit, buttons or
    numbered options); ``send_part`` gets the platform's id and returns an
-   outcome; retry transient failures with ``channels.retry.with_retries``.
+   outcome; retry transient failures with ``retry.with_retries``.
 3. The input: subclass ``WebhookInput`` with the same ``name()`` (Rasa's
    ``trigger_intent`` finds the output channel by it) and a ``platform``
    label for logs; write ``verify`` (constant-time secret or signature

@@ -46,7 +46,6 @@ from channels.deliveries import Deliveries, deliveries_path
 from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import TELEGRAM, CallbackData, Option, Part, Rendered, render
-from channels.retry import Backoff, GaveUp, Sleep, Transient, with_retries
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
     Notice,
@@ -59,6 +58,7 @@ from channels.webhook import (
     platform_user,
     same_secret,
 )
+from retry import Backoff, GaveUp, Sleep, Transient, with_retries
 from settings import get_settings
 
 logger = logging.getLogger(__name__)

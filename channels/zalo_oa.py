@@ -33,7 +33,6 @@ from channels.deliveries import Deliveries, deliveries_path
 from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import ZALO_OA, OptionMemory, Part, Rendered, render
-from channels.retry import GaveUp
 from channels.webhook import (
     UNSUPPORTED_MEDIA,
     Notice,
@@ -55,6 +54,7 @@ from channels.zalo_oa_api import (
     text_message,
 )
 from channels.zalo_tokens import NoTokens, TokenFile, TokenFileError, TokenPair, ZaloTokens
+from retry import GaveUp
 from settings import get_settings
 
 logger = logging.getLogger(__name__)

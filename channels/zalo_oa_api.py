@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from channels.retry import Backoff, GaveUp, Sleep, Transient, with_retries
 from channels.zalo_tokens import TokenPair, ZaloTokens
+from retry import Backoff, GaveUp, Sleep, Transient, with_retries
 
 logger = logging.getLogger(__name__)
 

@@ -43,6 +43,7 @@ from channels.ids import channel_of
 from database import session_scope, updated_rows
 from dossiers.models import DossierEvent, Notification, Subscription
 from dossiers.store import aware, utcnow
+from retry import Backoff, next_delay
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,10 @@ logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 STATUS_INTENT = "dossier_status_changed"
-RETRY_FIRST_DELAY = dt.timedelta(minutes=1)
-RETRY_MAX_DELAY = dt.timedelta(hours=1)
+# 1 minute doubling up to 1 hour. No jitter, so the schedule is the one stated:
+# one process delivers the outbox row after row, so rows that failed together
+# do not reach Rasa at once anyway.
+RETRY_BACKOFF = Backoff(base=60, cap=3600, jitter=0)
 RETRY_GIVE_UP_AFTER = dt.timedelta(hours=24)
 # The web chat ("rest" input channel, "web:" conversations) has no way to reach
 # a citizen whose page is closed; it does not offer subscriptions.
@@ -74,11 +77,8 @@ def retry_delay(attempts: int) -> dt.timedelta | None:
     """The wait after the ``attempts``-th transient failure: 1 minute doubling
     up to 1 hour, or None once the next try would come more than
     ``RETRY_GIVE_UP_AFTER`` after the first (a Rasa outage of hours is survived)."""
-    waited, delay = dt.timedelta(0), RETRY_FIRST_DELAY
-    for _ in range(attempts - 1):
-        waited += delay
-        delay = min(delay * 2, RETRY_MAX_DELAY)
-    return None if waited + delay > RETRY_GIVE_UP_AFTER else delay
+    seconds = next_delay(RETRY_BACKOFF, attempts, RETRY_GIVE_UP_AFTER.total_seconds())
+    return None if seconds is None else dt.timedelta(seconds=seconds)
 
 
 def reachable(channel: str, sender_id: str) -> bool:

@@ -1,6 +1,7 @@
 """Where a dossier's status is looked up: the local mirror, or a province's
-look-up API over HTTP (timeouts, retries with jittered back-off, circuit
-breaker, and the remote fields and statuses mapped in configuration).
+look-up API over HTTP (timeouts, retries with jittered back-off and a circuit
+breaker from ``retry``, and the remote fields and statuses mapped in
+configuration).
 
 One source serves the whole process (``get_source``): a circuit breaker that
 is rebuilt for every message never sees enough failures to open.
@@ -11,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import random
+import math
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from dossiers import store
 from dossiers.events import second_factor_hash
 from dossiers.statuses import STATUSES
 from dossiers.store import DossierView
+from retry import Backoff, CircuitBreaker, GaveUp, Transient, with_retries
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -44,38 +45,6 @@ class LocalSource:
 
     async def lookup(self, code: str) -> DossierView | None:
         return await asyncio.to_thread(store.lookup, code)
-
-
-class CircuitBreaker:
-    """Stops calling a failing source for ``reset_seconds`` after ``threshold``
-    failures in a row, then lets one trial call through (half-open)."""
-
-    def __init__(self, threshold: int, reset_seconds: float) -> None:
-        self.threshold, self.reset_seconds = threshold, reset_seconds
-        self.failures = 0
-        self.opened_at: float | None = None
-
-    @property
-    def state(self) -> str:
-        if self.opened_at is None:
-            return "closed"
-        return "half-open" if time.monotonic() - self.opened_at >= self.reset_seconds else "open"
-
-    def allow(self) -> bool:
-        """Whether to call now. Half-open lets one trial through: the others
-        see the breaker open until the trial's outcome is known."""
-        state = self.state
-        if state == "half-open":
-            self.opened_at = time.monotonic()
-        return state != "open"
-
-    def success(self) -> None:
-        self.failures, self.opened_at = 0, None
-
-    def failure(self) -> None:
-        self.failures += 1
-        if self.failures >= self.threshold or self.opened_at is not None:
-            self.opened_at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -101,39 +70,37 @@ class HttpSource:
     def __init__(self, config: HttpSourceConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.breaker = CircuitBreaker(config.breaker_threshold, config.breaker_reset_seconds)
+        # No cap: ``retries`` bounds the wait; each delay is half to all of its ceiling.
+        self._backoff = Backoff(attempts=config.retries + 1, base=config.backoff_seconds, cap=math.inf, jitter=0.5)
         self._client = client or httpx.AsyncClient(timeout=config.timeout_seconds)
 
     async def lookup(self, code: str) -> DossierView | None:
         if not self.breaker.allow():
             raise SourceUnavailable("circuit open")
         url = self.config.base_url.rstrip("/") + self.config.path.format(code=quote(code, safe=""))
-        for attempt in range(self.config.retries + 1):
-            try:
-                view = await self._fetch(url, code)
-            except SourceUnavailable as exc:
-                logger.warning("Dossier source attempt %d failed: %s", attempt + 1, exc)
-                if attempt == self.config.retries:
-                    self.breaker.failure()
-                    raise
-                await asyncio.sleep(_backoff(self.config.backoff_seconds, attempt))
-                continue
-            self.breaker.success()
-            return view
-        raise AssertionError("unreachable")
+        try:
+            view = await with_retries(lambda: self._fetch(url, code), "Dossier source", self._backoff)
+        except GaveUp as failure:
+            logger.warning("Dossier source unavailable: %s", failure)
+            self.breaker.failure()
+            raise SourceUnavailable(failure.reason) from None
+        self.breaker.success()
+        return view
 
     async def _fetch(self, url: str, code: str) -> DossierView | None:
+        """One call; what a retry may cure (slow, down, talking nonsense) is ``Transient``."""
         try:
             response = await self._client.get(url, timeout=self.config.timeout_seconds)
         except httpx.HTTPError as exc:
-            raise SourceUnavailable(type(exc).__name__) from exc
+            raise Transient(type(exc).__name__) from exc
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise SourceUnavailable(f"HTTP {response.status_code}")
+            raise Transient(f"HTTP {response.status_code}")
         try:
             return self._to_view(code, response.json())
         except (ValueError, KeyError, TypeError) as exc:
-            raise SourceUnavailable(f"unreadable answer ({type(exc).__name__})") from exc
+            raise Transient(f"unreadable answer ({type(exc).__name__})") from exc
 
     def _to_view(self, code: str, data: Any) -> DossierView:
         if not isinstance(data, dict):
@@ -158,12 +125,6 @@ class HttpSource:
             applicant_name=get("applicant_name"),
             second_factor_hash=second_factor_hash(code, last4) if last4 else None,
         )
-
-
-def _backoff(base_seconds: float, attempt: int) -> float:
-    """Exponential, with jitter: clients that failed together do not retry together."""
-    ceiling = base_seconds * 2**attempt
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def _phone_last4(last4: Any, phone: Any) -> str | None:

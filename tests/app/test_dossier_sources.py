@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.dossiers
 from dossiers.events import second_factor_hash
-from dossiers.sources import CircuitBreaker, HttpSource, HttpSourceConfig, SourceUnavailable, get_source
+from dossiers.sources import HttpSource, HttpSourceConfig, SourceUnavailable, get_source
 from settings import ROOT, get_settings
 from tests.support import LocalServer, QuietHandler
 
@@ -103,20 +103,6 @@ def test_breaker_opens_then_lets_a_trial_through_and_closes(province):
     assert source.breaker.state == "half-open"
     assert asyncio.run(source.lookup(CODE)).status == "processing"
     assert source.breaker.state == "closed"
-
-
-def test_breaker_reopens_when_the_trial_fails():
-    breaker = CircuitBreaker(threshold=3, reset_seconds=10.0)
-    breaker.opened_at = time.monotonic() - 11
-    assert breaker.state == "half-open"
-    breaker.failure()
-    assert breaker.state == "open"
-
-
-def test_only_one_trial_goes_through_while_half_open():
-    breaker = CircuitBreaker(threshold=1, reset_seconds=10.0)
-    breaker.opened_at = time.monotonic() - 11
-    assert [breaker.allow() for _ in range(3)] == [True, False, False]
 
 
 def test_the_citizen_is_told_the_system_is_busy(province, monkeypatch):

@@ -11,10 +11,10 @@ from sanic import response
 from sanic.response import HTTPResponse
 
 from channels.deliveries import Deliveries
-from channels.retry import Sleep
 from channels.zalo_oa import ZaloOAInput, zalo_signature
 from channels.zalo_oa_api import ZaloOAClient, refresh_tokens
 from channels.zalo_tokens import TokenFile, TokenPair, ZaloTokens
+from retry import Sleep
 
 APP_ID = "360846524940903967"  # as in the recorded payloads
 OA_SECRET = "test-oa-secret-key"
