@@ -19,7 +19,6 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import func, select
 
 from actions.context import candidates_of, entity, resolve_procedure
 from actions.models import GuideProgress, Rating
@@ -374,14 +373,3 @@ class ActionRate(Action):
             session.delete(progress)
         dispatcher.utter_message(response="utter_thanks_for_rating")
         return []
-
-
-def ratings_summary() -> list[tuple[str, str | None, str, int, float]]:
-    """(guide, procedure, channel, count, average) for the console and reports."""
-    with session_scope() as session:
-        rows = session.execute(
-            select(Rating.guide, Rating.procedure_id, Rating.channel, func.count(), func.avg(Rating.score))
-            .group_by(Rating.guide, Rating.procedure_id, Rating.channel)
-            .order_by(Rating.guide, Rating.procedure_id, Rating.channel)
-        ).all()
-    return [(g, p, c, n, round(float(a), 2)) for g, p, c, n, a in rows]

@@ -1,4 +1,5 @@
-"""The platforms citizens write from: Rasa input/output channels and the web chat.
+"""The platforms citizens write from: the Rasa input/output channels (the web
+chat, a process of its own, is the top-level ``webchat`` package).
 
 Each platform connector is a ``channels.webhook.WebhookInput`` (routes,
 bounded body, duplicate deliveries, background work, drain on shutdown,

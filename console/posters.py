@@ -1,21 +1,31 @@
-"""Console pages for staff: the links, QR codes and posters of every card.
+"""QR posters for the one-stop counter and the commune's digital-technology
+teams: the staff pages, the A4 poster of every card, and a command that writes
+them all to a folder::
 
-The pages show only public information (links to the assistant), so they
-need no log-in; editing pages will. PDFs are printed by ``console.printing``.
+    python -m console.posters DIR [--card ID ...] [--no-pdf]
+
+The pages are Jinja2 templates under ``console/templates/`` (autoescaped); the
+links and QR codes are the channels' (``channels.links``). The pages show only
+public information (links to the assistant), so they need no log-in; editing
+pages will. The poster HTML prints on one A4 page; the PDF is that HTML
+printed by headless Chromium (``console.printing``), so both look the same.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from channels.posters import links, poster_html, qr_png, qr_svg
-from console.printing import PrinterBusy
+from channels.links import ChannelLink, links, qr_png, qr_svg
+from console.printing import PrinterBusy, html_to_pdf
 from knowledge import store
 from knowledge.schema import LifeEventCard, ProcedureCard
 
@@ -24,6 +34,51 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 10
 
 _KINDS = {"procedure": "procedure", "life_event": "life_event"}
+
+_pages = Environment(
+    loader=PackageLoader("console"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class _QR:
+    svg: Markup  # made by segno from the link, not from text anyone typed
+    label: str
+
+
+@dataclass(frozen=True)
+class _Row:
+    card: ProcedureCard | LifeEventCard
+    links: list[ChannelLink]
+
+
+def poster_html(card: ProcedureCard | LifeEventCard) -> str:
+    """A one-page A4 poster: name, QR codes, the short code, two lines of instructions.
+
+    Rendering is deterministic: the console's PDF cache keys on this HTML."""
+    card_links = links(card)
+    return _pages.get_template("poster.html").render(
+        name=card.name,
+        code=f"#{card.short_code}",
+        qrs=[_QR(Markup(qr_svg(link.url)), link.label) for link in card_links],
+        on_zalo=any(link.needs_code for link in card_links),
+    )
+
+
+def poster_pdf(card: ProcedureCard | LifeEventCard) -> bytes:
+    """The poster printed to PDF by headless Chromium (blocking: seconds)."""
+    return html_to_pdf(poster_html(card))
+
+
+def index_html(cards: list[ProcedureCard | LifeEventCard]) -> str:
+    """The staff page: every card's links, and its poster as HTML and PDF."""
+    rows = [_Row(card, links(card)) for card in sorted(cards, key=lambda c: (c.kind, c.name))]
+    return _pages.get_template("posters_index.html").render(rows=rows)
 
 
 def _card(request: Request) -> ProcedureCard | LifeEventCard | None:
@@ -36,20 +91,7 @@ def _not_found() -> JSONResponse:
 
 
 async def index(_: Request) -> HTMLResponse:
-    rows = []
-    for card in sorted(store.all_cards(), key=lambda c: (c.kind, c.name)):
-        base = f"/staff/posters/{card.kind}/{card.id}"
-        cells = " · ".join(f'<a href="{html.escape(link.url)}">{html.escape(link.label)}</a>' for link in links(card))
-        rows.append(
-            f"<tr><td>{html.escape(card.name)}</td><td>#{html.escape(card.short_code)}</td><td>{cells}</td>"
-            f'<td><a href="{base}.html">Áp phích</a> · <a href="{base}.pdf">PDF</a></td></tr>'
-        )
-    page = (
-        '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Áp phích QR</title></head><body>'
-        "<h1>Đường dẫn và áp phích QR</h1><table><thead><tr><th>Thủ tục</th><th>Mã</th><th>Đường dẫn</th>"
-        f"<th>In</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>"
-    )
-    return HTMLResponse(page)
+    return HTMLResponse(index_html(store.all_cards()))
 
 
 async def poster(request: Request) -> Response:
@@ -90,3 +132,32 @@ routes = [
     Route("/staff/posters/{kind}/{card_id}.{format:str}", poster),
     Route("/staff/qr/{kind}/{card_id}/{channel}.{format:str}", qr),
 ]
+
+
+def write_all(directory: Path, card_ids: list[str] | None = None, pdf: bool = True) -> int:
+    """Links, QR codes (PNG, SVG) and posters (HTML, PDF) for cards, into ``directory``."""
+    cards = [c for c in store.all_cards() if not card_ids or c.id in card_ids]
+    for card in cards:
+        folder = directory / f"{card.kind}-{card.id}"
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for link in links(card):
+            (folder / f"qr-{link.channel}.png").write_bytes(qr_png(link.url))
+            (folder / f"qr-{link.channel}.svg").write_text(qr_svg(link.url), encoding="utf-8")
+            lines.append(f"{link.label}: {link.url}" + (f" (gửi #{card.short_code})" if link.needs_code else ""))
+        (folder / "links.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (folder / "poster.html").write_text(poster_html(card), encoding="utf-8")
+        if pdf:
+            (folder / "poster.pdf").write_bytes(poster_pdf(card))
+    return len(cards)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m console.posters", description=__doc__)
+    parser.add_argument("out", type=Path, help="folder to write into")
+    parser.add_argument("--card", action="append", help="card id (repeatable); default: every card")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF (needs Chromium)")
+    args = parser.parse_args()
+    print(f"{write_all(args.out, args.card, pdf=not args.no_pdf)} cards written to {args.out}")

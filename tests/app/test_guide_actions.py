@@ -16,8 +16,8 @@ from actions.guides import (
     ActionGuideStop,
     ActionGuideTrouble,
     ActionRate,
-    ratings_summary,
 )
+from console.figures import ratings_summary
 from knowledge import store
 from knowledge.guides import all_guides
 

@@ -1,6 +1,9 @@
 """QR posters: every card's poster renders, fits one A4 page, and its QR codes decode to its links."""
 
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 import zxingcpp
@@ -8,8 +11,9 @@ from PIL import Image
 from pypdf import PdfReader
 from starlette.testclient import TestClient
 
-from channels.posters import links, poster_html, poster_pdf, qr_png
+from channels.links import links, qr_png
 from console.app import create_app
+from console.posters import index_html, poster_html, poster_pdf
 from knowledge import store
 from knowledge.store import validate_files
 from settings import get_settings
@@ -58,6 +62,14 @@ def test_every_poster_renders_with_name_code_and_instructions(cards):
         assert page.count("<svg") == len(links(card))
 
 
+def test_posters_escape_what_staff_typed_and_render_the_same_twice(cards):
+    card = cards[0].model_copy(update={"name": '<script>alert("x")</script> & co'})
+    page = poster_html(card)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "&lt;script&gt;" in index_html([card]) and "<script>" not in index_html([card])
+    assert poster_html(card) == page  # the console's PDF cache keys on this HTML
+
+
 def test_every_poster_prints_to_one_a4_page(cards):
     for card in cards:
         reader = PdfReader(io.BytesIO(poster_pdf(card)))
@@ -86,3 +98,14 @@ def test_console_pages_for_staff(database_url, tmp_path):
         assert client.get("/staff/qr/procedure/khai-sinh/telegram.svg").text.startswith("<svg")
         assert client.get("/staff/posters/procedure/khong-co.html").status_code == 404
         assert client.get("/staff/qr/procedure/khai-sinh/fax.png").status_code == 404
+
+
+def test_command_writes_links_qr_codes_and_posters(database_url, tmp_path):
+    store.import_files()
+    command = [sys.executable, "-m", "console.posters", str(tmp_path), "--card", "khai-sinh", "--no-pdf"]
+    done = subprocess.run(command, env=os.environ, capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.startswith("1 cards written")
+    folder = tmp_path / "procedure-khai-sinh"
+    assert "https://t.me/tthc_test_bot?start=ks" in (folder / "links.txt").read_text(encoding="utf-8")
+    assert _decode((folder / "qr-web.png").read_bytes()) == ["https://tro-ly.example.gov.vn/?topic=ks"]
+    assert "#KS" in (folder / "poster.html").read_text(encoding="utf-8")

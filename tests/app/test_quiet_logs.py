@@ -10,8 +10,8 @@ import httpx
 import pytest
 import uvicorn
 
-import channels.webchat.__main__ as webchat_main
 import console.__main__ as console_main
+import webchat.__main__ as webchat_main
 
 TOKEN = "rasa-token-that-must-not-be-logged"
 

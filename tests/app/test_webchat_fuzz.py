@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from channels.webchat.limits import RateLimit
-from channels.webchat.server import create_app
 from settings import get_settings
 from tests.support import LocalServer, QuietHandler
+from webchat.limits import RateLimit
+from webchat.server import create_app
 
 CLIENT_ERRORS = {400, 401, 413, 422}
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -3,7 +3,7 @@ does not grow for ever when an attacker rotates addresses."""
 
 from __future__ import annotations
 
-from channels.webchat.limits import SWEEP_AT, RateLimit
+from webchat.limits import SWEEP_AT, RateLimit
 
 
 class Clock:

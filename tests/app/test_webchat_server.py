@@ -14,16 +14,16 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.testclient import TestClient
 
-from channels.webchat.headers import HEADERS
-from channels.webchat.server import (
+from settings import get_settings
+from tests.support import LocalServer, QuietHandler
+from webchat.headers import HEADERS
+from webchat.server import (
     BUSY,
     MAX_BODY_BYTES,
     TOO_FAST,
     create_app,
 )
-from channels.webchat.sessions import MAX_AGE_SECONDS, Sessions
-from settings import get_settings
-from tests.support import LocalServer, QuietHandler
+from webchat.sessions import MAX_AGE_SECONDS, Sessions
 
 KEY = "test-webchat-key-0123456789abcdef"
 GREETING = "Dạ, em chào anh/chị."

@@ -147,7 +147,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
             "--credentials", str(credentials), "--interface", "127.0.0.1", "--port", str(rasa_port),
             "--enable-api",
         ],
-        "webchat": [".venv/bin/python", "-m", "channels.webchat"],
+        "webchat": [".venv/bin/python", "-m", "webchat"],
         "console": [".venv/bin/python", "-m", "console"],
     }  # fmt: skip
     ready = {

@@ -5,8 +5,8 @@ ending the conversation on a shared computer."""
 import pytest
 from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 
-from channels.webchat.headers import CONTENT_SECURITY_POLICY
 from knowledge import store
+from webchat.headers import CONTENT_SECURITY_POLICY
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",

@@ -2,7 +2,7 @@
 
 import httpx
 
-from actions.guides import ratings_summary
+from console.figures import ratings_summary
 from knowledge import store
 from knowledge.answers import payload
 from knowledge.guides import all_guides

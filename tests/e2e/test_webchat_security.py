@@ -12,10 +12,10 @@ import httpx
 from itsdangerous import URLSafeTimedSerializer
 
 from channels.ids import conversation_id
-from channels.webchat.headers import HEADERS
-from channels.webchat.server import MAX_BODY_BYTES, TOO_FAST
 from settings import get_settings
 from tests.e2e.conftest import Stack
+from webchat.headers import HEADERS
+from webchat.server import MAX_BODY_BYTES, TOO_FAST
 
 _addresses = itertools.count(1)
 

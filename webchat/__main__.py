@@ -1,4 +1,4 @@
-"""``python -m channels.webchat``: serve the web chat on TTHC_WEBCHAT_PORT.
+"""``python -m webchat``: serve the web chat on TTHC_WEBCHAT_PORT.
 
 Behind a reverse proxy on this machine, uvicorn takes the client's address
 from ``X-Forwarded-For`` (it trusts 127.0.0.1 only), so the rate limits count
@@ -10,9 +10,9 @@ import sys
 
 import uvicorn
 
-from channels.webchat.server import create_app
 from settings import get_settings, require_production_secrets
 from webapp import quiet_http_logs
+from webchat.server import create_app
 
 
 def main() -> None:

@@ -24,11 +24,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from channels.webchat.headers import SecurityHeaders
-from channels.webchat.limits import RateLimit
-from channels.webchat.sessions import InvalidSession, Sessions
 from settings import get_settings
 from webapp import BadRequest, read_json_object
+from webchat.headers import SecurityHeaders
+from webchat.limits import RateLimit
+from webchat.sessions import InvalidSession, Sessions
 
 logger = logging.getLogger(__name__)
 
