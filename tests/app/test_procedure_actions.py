@@ -1,0 +1,92 @@
+"""The procedure, life-event and hand-off actions, run as the action server
+runs them: a ``Tracker`` in, responses and slots out."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionHandoff
+from actions.procedures import ActionAnswerLifeEvent, ActionAnswerProcedure
+from knowledge import store
+from settings import get_settings
+
+
+@pytest.fixture
+def cards(database_url):
+    store.import_files()
+
+
+def tracker(text: str, candidates: list[dict] | None = None, entities: dict | None = None, **slots: str) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": "ask_procedure", "confidence": 1.0},
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        "procedure_candidates": candidates or [],
+    }
+    events = [{"event": "user", "text": text, "input_channel": "zalo_oa", "parse_data": latest}]
+    return Tracker("zalo_oa:1", dict(slots), latest, events, False, None, {}, "action_listen")
+
+
+def run(action, tracker: Tracker) -> tuple[list[dict], dict]:
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_a_confident_match_answers_the_aspect_asked_and_keeps_the_context(cards):
+    candidates = [{"id": "khai-sinh", "score": 0.9}]
+    messages, slots = run(ActionAnswerProcedure(), tracker("lệ phí khai sinh", candidates, {"aspect": "fees"}))
+    assert messages[0]["text"].startswith("Đăng ký khai sinh")
+    assert "rà soát ngày" in messages[0]["text"]
+    assert slots == {"procedure": "khai-sinh"}
+
+
+def test_a_follow_up_uses_the_procedure_in_context(cards):
+    messages, _ = run(
+        ActionAnswerProcedure(), tracker("còn lệ phí thì sao", [], {"aspect": "fees"}, procedure="ho-chieu")
+    )
+    assert "hộ chiếu" in messages[0]["text"].lower()
+
+
+def test_an_unsure_match_asks_which_never_answers_a_card(cards):
+    candidates = [{"id": "khai-sinh", "score": 0.41}, {"id": "khai-tu", "score": 0.40}]
+    messages, slots = run(ActionAnswerProcedure(), tracker("giấy tờ", candidates))
+    assert messages[0]["text"].startswith("Dạ, có phải anh/chị hỏi về")
+    assert "Không phải, thủ tục khác" in [b["title"] for b in messages[0]["buttons"]]
+    assert slots == {}
+
+
+def test_nothing_matched_asks_for_the_procedure_with_life_events(cards):
+    messages, _ = run(ActionAnswerProcedure(), tracker("cho hỏi"))
+    assert messages[0]["response"] == "utter_ask_which_procedure"
+    assert any(b["payload"].startswith("/life_event") for b in messages[0]["buttons"])
+
+
+def test_a_button_for_a_card_that_no_longer_exists(cards):
+    messages, slots = run(
+        ActionAnswerProcedure(), tracker('/ask_procedure{"procedure": "xoa"}', [], {"procedure": "xoa"})
+    )
+    assert messages[0]["response"] == "utter_missing_card"
+    assert slots == {"procedure": None}
+
+
+def test_a_life_event_lists_its_procedures_in_order(cards):
+    messages, slots = run(ActionAnswerLifeEvent(), tracker("sinh con", [], {"life_event": "sinh-con"}))
+    assert messages[0]["text"].startswith("Dạ, khi sinh con")
+    assert slots == {"life_event": "sinh-con"}
+
+
+def test_handoff_gives_the_configured_office(database_url):
+    messages, _ = run(ActionHandoff(), tracker("gặp cán bộ"))
+    settings = get_settings()
+    assert messages == [
+        {
+            **messages[0],
+            "response": "utter_handoff",
+            "hotline": settings.hotline,
+            "office_name": settings.office_name,
+            "office_hours": settings.office_hours,
+        }
+    ]
