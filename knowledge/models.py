@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base, UtcDateTime
@@ -36,3 +36,25 @@ class CardRevision(Base):
     data: Mapped[dict] = mapped_column(JSON)
     author: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class CatalogEntry(Base):
+    """One procedure of the national catalog: the facts the assistant may say
+    about a procedure that has no card (derived from the portal's catalog
+    export; never the records' texts)."""
+
+    __tablename__ = "catalog_entries"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)  # e.g. "1.001193"
+    name: Mapped[str] = mapped_column(Text)
+    fields: Mapped[list] = mapped_column(JSON, default=list)  # lĩnh vực
+    agencies: Mapped[list] = mapped_column(JSON, default=list)  # who handles it
+    authority: Mapped[str | None] = mapped_column(String(200))  # who issued it
+    targets: Mapped[list] = mapped_column(JSON, default=list)  # who it is for
+    scope: Mapped[str] = mapped_column(String(20))  # national | provincial | internal
+    province: Mapped[str | None] = mapped_column(String(100))  # of a provincial procedure
+    page_id: Mapped[str | None] = mapped_column(String(64))  # its page on the national portal
+    state: Mapped[str] = mapped_column(String(20))  # as the export says (ACTIVE, UPDATED)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)  # missing from the latest export
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
