@@ -27,7 +27,7 @@ help:
 	@echo "make bench  - speed and memory of understanding (docs/benchmarks.md)"
 	@echo "make audit  - known vulnerabilities of both environments' packages (accepted ones: README)"
 
-setup: $(ENGINE)/.ready $(APP)/.ready var/.cards var/.chromium var/.nginx
+setup: $(ENGINE)/.ready $(APP)/.ready var/.cards var/.catalog var/.chromium var/.nginx
 
 $(ENGINE)/.ready: pyproject.toml requirements/constraints.txt scripts/requirements.py
 	@PY310=$$(scripts/find-python310) && { [ -x $(ENGINE)/bin/python ] || $$PY310 -m venv $(ENGINE); }
@@ -59,6 +59,12 @@ var/.nginx:
 var/.cards: $(APP)/.ready $(CARDS) $(shell find migrations -name '*.py')
 	@mkdir -p var
 	$(APP)/bin/python -m knowledge import
+	touch $@
+
+# The national catalog's derived facts, shipped in the repository.
+var/.catalog: $(APP)/.ready knowledge/catalog/national.jsonl.gz $(shell find migrations -name '*.py')
+	@mkdir -p var
+	$(APP)/bin/python -m knowledge import-catalog
 	touch $@
 
 $(MODEL): $(ENGINE)/.ready $(TRAINING_INPUTS) | var/.cards

@@ -32,6 +32,7 @@ class Settings:
     hotline: str
     office_name: str
     office_hours: str
+    province: str | None  # the assistant's province: its own procedures rank with the national ones
     environment: str  # "development" (secrets generated under var/secrets) or "production"
     # Rasa's HTTP API token and the action server's shared secret: generated on
     # the first run in development, required from the environment in production.
@@ -91,6 +92,7 @@ def get_settings() -> Settings:
             "TTHC_OFFICE_HOURS", "giờ hành chính, từ thứ Hai đến thứ Sáu (một số nơi làm cả sáng thứ Bảy)"
         ),
         environment=env.get("TTHC_ENV", "development"),
+        province=env.get("TTHC_PROVINCE") or None,
         rasa_token=_secret(env, "rasa_token"),
         action_token=_secret(env, "action_token"),
         webchat_key=_secret(env, "webchat_key"),

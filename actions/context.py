@@ -34,6 +34,8 @@ def resolve_procedure(tracker: Tracker) -> str | None:
     if is_confident(scores):
         return candidates[0]["id"]
     in_context = tracker.get_slot("procedure")
-    if in_context and not (scores and scores[0] >= CONFIDENT_SCORE):
+    elsewhere = [c["score"] for c in tracker.latest_message.get("catalog_candidates") or [] if not c.get("card")]
+    strong = max([*scores, *elsewhere], default=0.0) >= CONFIDENT_SCORE
+    if in_context and not strong:
         return in_context  # a follow-up: "còn lệ phí thì sao?"
     return ASKED if candidates else None

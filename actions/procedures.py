@@ -8,12 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.catalog import answer_without_card, beaten_by_catalog
 from actions.context import ASKED, candidates_of, entity, resolve_procedure
 from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
 from knowledge.answers import answer_life_event, answer_procedure, ask_which, payload
 from knowledge.schema import LifeEventCard, ProcedureCard
+from nlu.text import normalize
 
 
 class ActionAnswerProcedure(Action):
@@ -30,14 +32,25 @@ class ActionAnswerProcedure(Action):
         aspect = entity(tracker, "aspect")
         life_event = entity(tracker, "life_event")
         procedure_id = resolve_procedure(tracker)
-        if life_event and (not entity(tracker, "procedure") or procedure_id in (None, ASKED)):
+        named = entity(tracker, "procedure")
+        if life_event and not named:
             return _answer_life_event(dispatcher, life_event)
+        if life_event and procedure_id in (None, ASKED):
+            # A procedure question that also fits a life event: the NLU named the
+            # card as the best match of all (cards and catalog), so answer it.
+            procedure_id = named
+        if not entity(tracker, "procedure") and (entity(tracker, "catalog_code") or beaten_by_catalog(tracker)):
+            answer_without_card(dispatcher, tracker)
+            return [SlotSet("procedure", None)]
         if procedure_id == ASKED:
             self._ask_which(dispatcher, candidates_of(tracker))
             return []
         if procedure_id is None:
-            _ask_for_procedure(dispatcher)
-            return []
+            if _names_nothing(tracker):
+                _ask_for_procedure(dispatcher)
+            else:
+                answer_without_card(dispatcher, tracker)
+            return [SlotSet("procedure", None)]
         card = store.get_card("procedure", procedure_id)
         if not isinstance(card, ProcedureCard):
             dispatcher.utter_message(response="utter_missing_card")
@@ -57,6 +70,13 @@ class ActionAnswerProcedure(Action):
             send(dispatcher, ask_which(pairs))
         else:
             _ask_for_procedure(dispatcher)
+
+
+def _names_nothing(tracker: Tracker) -> bool:
+    """A bare "hỏi thủ tục" (the menu button, or a few words): ask which
+    procedure, rather than say nothing matched."""
+    text = tracker.latest_message.get("text") or ""
+    return text.startswith("/") or len(normalize(text).split()) <= 3
 
 
 def _ask_for_procedure(dispatcher: CollectingDispatcher) -> None:

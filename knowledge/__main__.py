@@ -1,4 +1,4 @@
-"""Card commands: ``python -m knowledge validate|import|export``."""
+"""Card and catalog commands: ``python -m knowledge validate|import|export|import-catalog|export-catalog``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from database import migrate
+from knowledge import catalog_store
 from knowledge.loader import card_files
 from knowledge.store import CardImportError, export_cards, import_files, missing_catalog_ids, validate_files
 
@@ -21,8 +22,19 @@ def main(argv: list[str] | None = None) -> int:
             cmd.add_argument("--force", action="store_true", help="also overwrite cards edited in the database")
     export = sub.add_parser("export", help="write the database's cards as YAML")
     export.add_argument("directory", type=Path)
+    load = sub.add_parser("import-catalog", help="import the national catalog (portal export or derived JSON lines)")
+    load.add_argument("path", nargs="?", type=Path, default=catalog_store.SHIPPED, help="default: the shipped catalog")
+    load.add_argument("--skip-invalid", action="store_true", help="import the good lines, report the bad ones")
+    write = sub.add_parser("export-catalog", help="write the catalog's derived facts as JSON lines (.gz to compress)")
+    write.add_argument("path", type=Path)
     args = parser.parse_args(argv)
 
+    if args.command == "import-catalog":
+        return _import_catalog(args.path, args.skip_invalid)
+    if args.command == "export-catalog":
+        migrate()
+        print(f"exported {catalog_store.export_catalog(args.path)} catalog entries to {args.path}")
+        return 0
     if args.command == "export":
         migrate()
         print(f"exported {export_cards(args.directory)} cards to {args.directory}")
@@ -33,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         problems = [str(e) for e in errors]
         if not args.paths:
             problems += [f"catalog id without a card: {m}" for m in missing_catalog_ids(cards)]
+        known = catalog_store.shipped_codes()
+        problems += [
+            f"card {card.id}: code {code} is not in the national catalog"
+            for card in cards
+            for code in getattr(card, "codes", [])
+            if code not in known
+        ]
         for problem in problems:
             print(problem, file=sys.stderr)
         print(f"{len(cards)} cards, {len(problems)} problems")
@@ -46,6 +65,21 @@ def main(argv: list[str] | None = None) -> int:
     for card in result.kept:
         print(f"kept {card}: edited in the database since (--force to overwrite)", file=sys.stderr)
     print(f"imported {len(paths)} files, {result.changed} cards changed, {len(result.kept)} kept")
+    return 0
+
+
+def _import_catalog(path: Path, skip_invalid: bool) -> int:
+    migrate()
+    result = catalog_store.import_catalog(catalog_store.read_lines(path), skip_invalid)
+    for line, reason in result.errors:
+        print(f"line {line}: {reason}", file=sys.stderr)
+    if result.errors and not skip_invalid:
+        print(f"nothing imported: {len(result.errors)} malformed lines", file=sys.stderr)
+        return 1
+    print(
+        f"catalog: {result.added} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.withdrawn} withdrawn"
+    )
     return 0
 
 

@@ -188,3 +188,38 @@ def _follow_up_buttons(card: ProcedureCard, asked: str | None) -> list[Button]:
     if card.online.level != "khong":
         buttons.append(Button("Hướng dẫn nộp trực tuyến", payload("submit_online", procedure=card.id)))
     return buttons
+
+
+@dataclass(frozen=True)
+class CatalogFacts:
+    """What the national catalog says of a procedure without a card."""
+
+    code: str
+    name: str
+    agencies: tuple[str, ...]
+    targets: tuple[str, ...]
+    province: str | None  # of a provincial procedure
+    url: str
+
+
+def answer_catalog_entry(facts: CatalogFacts, home_province: str | None) -> Answer:
+    """The catalog's facts, honestly labelled: no card, so no fee or time is said."""
+    lines = [
+        "Dạ, em chưa có hướng dẫn chi tiết cho thủ tục này. Theo Danh mục thủ tục hành chính quốc gia:",
+        f"- Tên thủ tục: {facts.name} (mã {facts.code})",
+    ]
+    if facts.province and facts.province != home_province:
+        lines.append(f"- Đây là thủ tục riêng của {facts.province}, nơi khác có thể không áp dụng.")
+    if facts.agencies:
+        lines.append(f"- Cơ quan thực hiện: {', '.join(facts.agencies)}")
+    if facts.targets:
+        lines.append(f"- Đối tượng: {', '.join(facts.targets)}")
+    lines.append(f"- Giấy tờ, lệ phí, thời hạn: anh/chị xem trên Cổng Dịch vụ công {facts.url}")
+    return Answer("\n".join(lines), [Button("Gặp cán bộ", payload("handoff"))])
+
+
+def ask_which_of(options: list[tuple[str, str]]) -> Answer:
+    """Ask the citizen to choose among cards and catalog entries: (payload, name) pairs."""
+    buttons = [Button(short_title(name), choice) for choice, name in options[:3]]
+    buttons.append(Button("Không phải, gặp cán bộ", payload("handoff")))
+    return Answer("Dạ, anh/chị hỏi về thủ tục nào dưới đây ạ?", buttons)

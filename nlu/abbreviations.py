@@ -86,4 +86,23 @@ ABBREVIATIONS: dict[str, str] = {
     "qd": "quyết định",
     "llttp": "lý lịch tư pháp",
     "hgd": "hộ gia đình",
+    "dkkh": "đăng ký kết hôn",
+    "dkks": "đăng ký khai sinh",
+    "dktt": "đăng ký thường trú",
+    "hdld": "hợp đồng lao động",
+}
+
+# Shorthand with more than one common reading: the procedure matcher tries
+# each reading and keeps what matches best ("dk ks cho con": khai sinh, not a
+# hotel; "hc het han": hộ chiếu; "thu tuc hc": hành chính). The tokenizer
+# leaves them as typed.
+AMBIGUOUS: dict[str, tuple[str, ...]] = {
+    "ks": ("khai sinh", "khách sạn"),
+    "kt": ("khai tử", "kiểm tra", "kinh tế"),
+    "hc": ("hộ chiếu", "hành chính"),
+    "sd": ("sổ đỏ", "sử dụng"),
+    "xd": ("xây dựng", "xác định"),
+    "gp": ("giấy phép",),
+    "gt": ("giao thông", "giấy tờ", "giới thiệu"),
+    "tt": ("tạm trú", "thường trú", "thông tin"),
 }

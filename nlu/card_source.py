@@ -1,4 +1,4 @@
-"""The current cards, read from the app database, for the NLU.
+"""The current cards and national catalog, read from the app database, for the NLU.
 
 Rasa caches trained components by fingerprint and never sees the database,
 so the matcher does not learn cards at training time: it reads them at run
@@ -18,17 +18,23 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from nlu.matcher import Matcher, card_text
+from nlu.matcher import CatalogText, Matcher, card_text
 
 logger = logging.getLogger(__name__)
 
 _TOKEN_SQL = text("SELECT COUNT(*), COALESCE(SUM(version), 0), MAX(updated_at) FROM cards")
 _CARDS_SQL = text("SELECT data FROM cards")
+_CATALOG_TOKEN_SQL = text("SELECT COUNT(*), COALESCE(SUM(version), 0), MAX(updated_at) FROM catalog_entries")
+# Internal procedures (between agencies) are not what citizens ask about.
+_CATALOG_SQL = text(
+    "SELECT code, name, scope, province FROM catalog_entries WHERE NOT withdrawn AND scope <> 'internal'"
+)
 
 
 class CardSource:
-    def __init__(self, database_url: str, refresh_seconds: float = 2.0) -> None:
+    def __init__(self, database_url: str, refresh_seconds: float = 2.0, home_province: str | None = None) -> None:
         self._engine = create_engine(_engine_env_url(database_url), pool_pre_ping=True)
+        self._home_province = home_province
         self._refresh_seconds = refresh_seconds
         self._checked_at = float("-inf")
         self._token: Any = None
@@ -44,17 +50,18 @@ class CardSource:
     def _reload_if_changed(self) -> None:
         try:
             with self._engine.connect() as connection:
-                token = tuple(connection.execute(_TOKEN_SQL).one())
+                token = (*connection.execute(_TOKEN_SQL).one(), *connection.execute(_CATALOG_TOKEN_SQL).one())
                 if token == self._token:
                     return
                 rows = connection.execute(_CARDS_SQL).all()
+                entries = [CatalogText(*row) for row in connection.execute(_CATALOG_SQL)]
         except SQLAlchemyError as exc:
             logger.warning("Cannot read cards (%s); keeping %d cards.", type(exc).__name__, len(self._matcher))
             return
         cards = [_as_dict(row[0]) for row in rows]
-        self._matcher = Matcher(card_text(card) for card in cards)
+        self._matcher = Matcher((card_text(card) for card in cards), entries, self._home_province)
         self._token = token
-        logger.info("Loaded %d cards for matching.", len(cards))
+        logger.info("Loaded %d cards and %d catalog entries for matching.", len(cards), len(entries))
 
 
 def _engine_env_url(url: str) -> str:

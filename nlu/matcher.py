@@ -1,13 +1,19 @@
-"""Maps a citizen's message to knowledge cards: the core, in plain Python.
+"""Maps a citizen's message to knowledge cards and national catalog entries,
+in one ranking: the core of understanding "which procedure", in plain Python
+with NumPy/SciPy (both environments have them).
 
-Shared by the Rasa component (``nlu.procedure_matcher``) and the app. Each
-card is described by phrases (official name, aliases, example questions);
-phrases and messages are normalised (no accents, abbreviations expanded) and
-turned into weighted features: syllables, syllable pairs and character
-trigrams (for typos). A card's score for a message is its best phrase's
-score, which rewards phrases the message covers fully and messages the phrase
-explains well. Feature weights are inverse card frequencies, so words that
-every card uses ("thủ tục", "giấy tờ", "lệ phí") count for little.
+Every card is described by phrases (official name, aliases, example
+questions) and every catalog entry by its official name. Phrases and messages
+are normalised (no accents, abbreviations expanded) and turned into weighted
+features: syllables, syllable pairs and character trigrams (for typos).
+Feature weights are inverse document frequencies over cards *and* catalog
+entries, so words that every procedure uses ("thủ tục", "cấp", "giấy") count
+for little, and words that only catalog procedures use ("dán nhãn năng
+lượng", "ABTC") count against the cards: a question about a procedure without
+a card finds its catalog entry instead of the nearest card. A document's score
+is its best phrase's F-score of covering the phrase and explaining the message.
+
+A card covers the catalog codes it cites: those entries rank as the card.
 """
 
 from __future__ import annotations
@@ -19,12 +25,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
-from nlu.text import normalize
+import numpy as np
+from scipy import sparse
+
+from nlu.text import readings
 
 _UNIGRAM, _BIGRAM, _TRIGRAM = 1.0, 1.6, 0.25
 # A message about a procedure is weaker evidence for the life events it
 # belongs to ("bố tôi mất, làm khai tử" -> người thân qua đời).
 _LIFE_EVENT_SHARE = 0.8
+# An example question is weaker evidence than a name or an alias: a question
+# about something else easily shares half its words with some example.
+_EXAMPLE_SHARE = 0.85
+# Provincial procedures of other provinces rank after national ones.
+_OTHER_PROVINCE_SHARE = 0.9
+_BETA = 1.5  # > 1: covering the phrase weighs more than explaining the whole message
+
+# A national procedure code as the portal prints it: "1.001193", "2.000986".
+_CODE = re.compile(r"(?<![0-9.])([0-9]\.[0-9]{6})(?![0-9])")
+# What staff put on posters and links: "#KS", "KS", "/start ks" (Telegram).
+_SHORT_CODE_MESSAGE = re.compile(r"^\s*(?:/start\s+|#)?([A-Za-z][A-Za-z0-9]{1,9})\s*$")
 
 
 @dataclass(frozen=True)
@@ -33,9 +53,21 @@ class CardText:
 
     kind: str  # "procedure" or "life_event"
     id: str
-    phrases: tuple[str, ...]
+    phrases: tuple[str, ...]  # name and aliases first, then example questions
     life_events: tuple[str, ...] = ()  # of a procedure
     short_code: str | None = None
+    codes: tuple[str, ...] = ()  # national codes the card covers
+    named_phrases: int = 0  # how many of ``phrases`` are the name and aliases (0: all)
+
+
+@dataclass(frozen=True)
+class CatalogText:
+    """What the matcher needs of a national catalog entry."""
+
+    code: str
+    name: str
+    scope: str = "national"  # national | provincial
+    province: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,9 +77,23 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class CatalogCandidate:
+    code: str
+    name: str
+    score: float
+    card: str | None = None  # the card that covers this code, if any
+
+
+@dataclass(frozen=True)
 class Match:
-    procedures: tuple[Candidate, ...]  # best first
+    procedures: tuple[Candidate, ...]  # cards, best first
     life_events: tuple[Candidate, ...]
+    catalog: tuple[CatalogCandidate, ...] = ()  # catalog entries and cards' codes, best first
+
+    @property
+    def best_is_card(self) -> bool:
+        """Whether a card is the best answer (not a catalog entry without a card)."""
+        return bool(self.procedures) and (not self.catalog or self.catalog[0].card is not None)
 
 
 def card_text(card: Mapping) -> CardText:
@@ -59,48 +105,91 @@ def card_text(card: Mapping) -> CardText:
         phrases=tuple(phrases),
         life_events=tuple(card.get("life_events", [])),
         short_code=card.get("short_code"),
+        codes=tuple(card.get("codes", [])),
+        named_phrases=1 + len(card.get("aliases", [])),
     )
 
 
-# What staff put on posters and links: "#KS", "KS", "/start ks" (Telegram).
-_SHORT_CODE_MESSAGE = re.compile(r"^\s*(?:/start\s+|#)?([A-Za-z][A-Za-z0-9]{1,9})\s*$")
-
-
 def features(text: str) -> dict[str, float]:
-    words = normalize(text).split()
-    feats: dict[str, float] = defaultdict(float)
-    for word in words:
-        feats["w:" + word] = _UNIGRAM
-        padded = f" {word} "
-        for i in range(len(padded) - 2):
-            feats["c:" + padded[i : i + 3]] = _TRIGRAM
-    for first, second in pairwise(words):
-        feats[f"b:{first} {second}"] = _BIGRAM
-    return dict(feats)
+    """Weighted features of every reading of ``text`` (ambiguous shorthand
+    contributes each of its readings: the index decides which one matches)."""
+    feats: dict[str, float] = {}
+    for reading in readings(text):
+        words = reading.split()
+        for word in words:
+            feats["w:" + word] = _UNIGRAM
+            padded = f" {word} "
+            for i in range(len(padded) - 2):
+                feats["c:" + padded[i : i + 3]] = _TRIGRAM
+        for first, second in pairwise(words):
+            feats[f"b:{first} {second}"] = _BIGRAM
+    return feats
+
+
+# Where an official name stops naming the procedure and starts qualifying it:
+# "Cấp giấy phép lao động | đối với người lao động nước ngoài ...".
+_QUALIFIER = re.compile(r"\s(?:đối với|theo|tại|thuộc|trong trường hợp|trường hợp)\s|[(;,:]", re.IGNORECASE)
+_HEAD_WORDS = re.compile(r"^(?:thủ tục\s+)", re.IGNORECASE)
+
+
+def catalog_phrases(name: str) -> tuple[str, ...]:
+    """An entry's official name, and its head when a qualifier follows: a
+    citizen names the head ("giấy phép lao động"), rarely the qualifiers."""
+    name = _HEAD_WORDS.sub("", name.strip())
+    head = _QUALIFIER.split(name, maxsplit=1)[0].strip()
+    return (name, head) if head and head != name and len(head.split()) >= 2 else (name,)
+
+
+def find_codes(text: str) -> list[str]:
+    """National procedure codes written in a message ("thủ tục 1.001193")."""
+    return _CODE.findall(text)
 
 
 class Matcher:
-    def __init__(self, cards: Iterable[CardText]) -> None:
-        self._cards = list(cards)
-        phrase_features = [[features(p) for p in card.phrases] for card in self._cards]
-        df: dict[str, int] = defaultdict(int)
-        for card_feats in phrase_features:
-            for feat in {f for feats in card_feats for f in feats}:
-                df[feat] += 1
-        total = len(self._cards) + 1
-        self._idf = {feat: math.log(total / (count + 0.5)) for feat, count in df.items()}
-        self._default_idf = math.log(total / 0.5)
-        # Inverted index: feature -> [(card index, phrase index)]
-        self._index: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self._phrase_mass: list[list[float]] = []
-        for c, card_feats in enumerate(phrase_features):
-            masses = []
-            for p, feats in enumerate(card_feats):
-                masses.append(sum(self._weight(f, w) for f, w in feats.items()) or 1.0)
-                for feat in feats:
-                    self._index[feat].append((c, p))
-            self._phrase_mass.append(masses)
+    """An index of cards and catalog entries, built once per change of either."""
 
+    def __init__(
+        self, cards: Iterable[CardText], catalog: Iterable[CatalogText] = (), home_province: str | None = None
+    ) -> None:
+        self._cards = list(cards)
+        card_codes = {code: card.id for card in self._cards if card.kind == "procedure" for code in card.codes}
+        self._catalog = list(catalog)
+        self._by_code = {entry.code: entry for entry in self._catalog}
+        self._card_of_code = card_codes
+        # Documents: cards first, then catalog entries; one row per phrase.
+        documents = [card.phrases for card in self._cards] + [catalog_phrases(entry.name) for entry in self._catalog]
+        phrase_features = [[features(p) for p in phrases] for phrases in documents]
+        df: dict[str, int] = defaultdict(int)
+        for doc_features in phrase_features:
+            for feat in {f for feats in doc_features for f in feats}:
+                df[feat] += 1
+        total = len(documents) + 1
+        self._columns = {feat: i for i, feat in enumerate(df)}
+        self._idf = np.array([max(math.log(total / (df[f] + 0.5)), 0.0) for f in df], dtype=np.float64)
+        rows, cols, values, owner, shares = [], [], [], [], []
+        for d, doc_features in enumerate(phrase_features):
+            named = self._cards[d].named_phrases if d < len(self._cards) else 0
+            for p, feats in enumerate(doc_features):
+                row = len(owner)
+                owner.append(d)
+                shares.append(_EXAMPLE_SHARE if named and p >= named else 1.0)
+                for feat, base in feats.items():
+                    rows.append(row)
+                    cols.append(self._columns[feat])
+                    values.append(base)
+        row_index, col_index = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        shape = (len(owner), len(self._columns))
+        weights = np.array(values) * self._idf[col_index] if values else np.array([])
+        # Which phrase has which feature; a phrase's mass is the weight of all its features.
+        self._phrases = sparse.csc_matrix((np.ones(len(values)), (row_index, col_index)), shape=shape)
+        self._phrase_mass = np.bincount(row_index, weights=weights, minlength=len(owner)).astype(np.float64)
+        self._phrase_mass[self._phrase_mass == 0] = 1.0
+        self._owner = np.array(owner, dtype=np.int64)
+        self._phrase_share = np.array(shares, dtype=np.float64)
+        self._discount = np.ones(len(documents))
+        for i, entry in enumerate(self._catalog):
+            if entry.scope == "provincial" and entry.province != home_province:
+                self._discount[len(self._cards) + i] = _OTHER_PROVINCE_SHARE
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
 
     def by_short_code(self, text: str) -> CardText | None:
@@ -111,54 +200,93 @@ class Matcher:
     def __len__(self) -> int:
         return len(self._cards)
 
-    def _weight(self, feat: str, base: float) -> float:
-        return base * max(self._idf.get(feat, self._default_idf), 0.0)
+    @property
+    def catalog_size(self) -> int:
+        return len(self._catalog)
 
     def match(self, text: str, limit: int = 5) -> Match:
-        query = features(text)
-        if not query:
+        scores = self._scores(text)
+        if scores is None:
             return Match((), ())
-        # Words no card uses cannot point to a card: they do not count
-        # against the cards either ("Xin cho biết ..." around a question).
-        query_mass = sum(self._weight(f, w) for f, w in query.items() if f in self._index) or 1.0
-        shared: dict[tuple[int, int], float] = defaultdict(float)
-        for feat, base in query.items():
-            weight = self._weight(feat, base)
-            for key in self._index.get(feat, ()):
-                shared[key] += weight
-        best: dict[int, float] = {}
-        for (c, p), overlap in shared.items():
-            phrase_cover = overlap / self._phrase_mass[c][p]
-            query_cover = overlap / query_mass
-            score = _harmonic(phrase_cover, query_cover, beta=1.5)
-            if score > best.get(c, 0.0):
-                best[c] = score
-        self._propagate_to_life_events(best)
-        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
+        self._propagate_to_life_events(scores)
         return Match(
-            procedures=self._top(ranked, "procedure", limit),
-            life_events=self._top(ranked, "life_event", limit),
+            procedures=self._top_cards(scores, "procedure", limit),
+            life_events=self._top_cards(scores, "life_event", limit),
+            catalog=self._top_catalog(scores, limit),
         )
 
-    def _propagate_to_life_events(self, best: dict[int, float]) -> None:
-        positions = {card.id: i for i, card in enumerate(self._cards) if card.kind == "life_event"}
-        for c, score in list(best.items()):
-            for event in self._cards[c].life_events:
-                if event in positions:
-                    e = positions[event]
-                    best[e] = max(best.get(e, 0.0), score * _LIFE_EVENT_SHARE)
+    def _scores(self, text: str) -> np.ndarray | None:
+        """Each document's score for ``text``; None when nothing in it is known."""
+        known = [(self._columns[f], base) for f, base in features(text).items() if f in self._columns]
+        if not known:
+            return None
+        # Words no card or procedure uses cannot point anywhere: they do not
+        # count against anything either ("Xin cho biết ..." around a question).
+        columns = np.array([c for c, _ in known], dtype=np.int64)
+        query = np.array([base for _, base in known]) * self._idf[columns]
+        query_mass = query.sum() or 1.0
+        overlap = self._phrases[:, columns] @ query
+        recall = overlap / self._phrase_mass
+        precision = overlap / query_mass
+        b2 = _BETA * _BETA
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phrase_scores = np.where(overlap > 0, (1 + b2) * precision * recall / (b2 * precision + recall), 0.0)
+        scores = np.zeros(len(self._discount))
+        np.maximum.at(scores, self._owner, phrase_scores * self._phrase_share)
+        return scores * self._discount
 
-    def _top(self, ranked: list[tuple[int, float]], kind: str, limit: int) -> tuple[Candidate, ...]:
-        top = [Candidate(self._cards[c].id, round(s, 4)) for c, s in ranked if self._cards[c].kind == kind]
+    def _propagate_to_life_events(self, scores: np.ndarray) -> None:
+        positions = {card.id: i for i, card in enumerate(self._cards) if card.kind == "life_event"}
+        for c, card in enumerate(self._cards):
+            for event in card.life_events:
+                if event in positions and scores[c] > 0:
+                    e = positions[event]
+                    scores[e] = max(scores[e], scores[c] * _LIFE_EVENT_SHARE)
+        # A card answers for the catalog codes it covers.
+        card_index = {card.id: c for c, card in enumerate(self._cards)}
+        for i, entry in enumerate(self._catalog):
+            card = self._card_of_code.get(entry.code)
+            if card is not None:
+                c = card_index[card]
+                scores[c] = max(scores[c], scores[len(self._cards) + i])
+
+    def _top_cards(self, scores: np.ndarray, kind: str, limit: int) -> tuple[Candidate, ...]:
+        card_scores = scores[: len(self._cards)]
+        order = np.argsort(-card_scores, kind="stable")
+        top = [
+            Candidate(self._cards[c].id, round(float(card_scores[c]), 4))
+            for c in order
+            if card_scores[c] > 0 and self._cards[c].kind == kind
+        ]
         return tuple(top[:limit])
 
+    def _top_catalog(self, scores: np.ndarray, limit: int) -> tuple[CatalogCandidate, ...]:
+        """Catalog entries best first; a card stands for its first code (once)."""
+        ranked: dict[str, CatalogCandidate] = {}
+        for c, card in enumerate(self._cards):
+            if card.kind == "procedure" and card.codes and scores[c] > 0:
+                code = card.codes[0]
+                name = self._by_code[code].name if code in self._by_code else card.phrases[0]
+                ranked[code] = CatalogCandidate(code, name, round(float(scores[c]), 4), card.id)
+        offset = len(self._cards)
+        entry_scores = scores[offset:]
+        for i in np.argsort(-entry_scores, kind="stable")[: limit * 3]:
+            entry = self._catalog[i]
+            score = float(entry_scores[i])
+            if score <= 0 or entry.code in self._card_of_code or entry.code in ranked:
+                continue
+            ranked[entry.code] = CatalogCandidate(entry.code, entry.name, round(score, 4))
+        return tuple(sorted(ranked.values(), key=lambda c: -c.score)[:limit])
 
-def _harmonic(recall: float, precision: float, beta: float) -> float:
-    """F-beta: beta > 1 weighs covering the phrase above explaining the message."""
-    if recall <= 0 or precision <= 0:
-        return 0.0
-    b2 = beta * beta
-    return (1 + b2) * precision * recall / (b2 * precision + recall)
+    def by_code(self, text: str) -> CatalogCandidate | None:
+        """The card or catalog entry a message names by its national code."""
+        for code in find_codes(text):
+            card = self._card_of_code.get(code)
+            entry = self._by_code.get(code)
+            if card is not None or entry is not None:
+                name = entry.name if entry else next(c.phrases[0] for c in self._cards if c.id == card)
+                return CatalogCandidate(code, name, 1.0, card)
+        return None
 
 
 # A card is answered without asking only when it clearly beats the next one;
@@ -166,6 +294,17 @@ def _harmonic(recall: float, precision: float, beta: float) -> float:
 CONFIDENT_SCORE = 0.5
 CONFIDENT_MARGIN = 0.08
 CANDIDATE_SCORE = 0.3
+# Life-event cards have few, generic phrases ("sinh con"); with the catalog's
+# words in the weights their scores run lower than procedures'.
+LIFE_EVENT_SCORE = 0.25
+# Below this a card is not named as the answer (it may still be offered as a
+# choice): chosen with ABSTAIN_SCORE on the dev half of the catalog questions,
+# where a lower value named cards for questions about other procedures.
+CARD_SCORE = 0.35
+# Below this, neither a card nor a catalog entry is offered: the assistant
+# says it does not know. Chosen on the dev half of tests/data/eval/catalog.yml
+# (docs/evaluation.md), never on the half that is reported.
+ABSTAIN_SCORE = 0.325
 
 
 def is_confident(scores: list[float]) -> bool:

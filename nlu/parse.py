@@ -3,7 +3,8 @@ stdout. The project's measuring interface: keep the output stable.
 
     {"text", "intent": {"name", "confidence"},
      "entities": {"procedure", "life_event", "dossier_code", "aspect"},
-     "procedure_candidates": [{"id", "score"}, ...]}
+     "procedure_candidates": [{"id", "score"}, ...],
+     "catalog_candidates": [{"code", "name", "score"}, ...]}  (a card's own code counts, with "card")
 
 Everything else (Rasa's and TensorFlow's logs) goes to stderr.
 """
@@ -38,6 +39,7 @@ def to_contract(text: str, result: dict[str, Any]) -> dict[str, Any]:
         "dossier_codes": codes,
         "procedure_candidates": result.get("procedure_candidates") or [],
         "life_event_candidates": result.get("life_event_candidates") or [],
+        "catalog_candidates": result.get("catalog_candidates") or [],
     }
 
 

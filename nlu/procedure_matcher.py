@@ -1,5 +1,12 @@
-"""Rasa component: the procedure and life event a message is about, and the
-aspect asked. The matching itself is ``nlu.matcher`` (plain Python)."""
+"""Rasa component: the procedure and life event a message is about, the
+national catalog entries it may be about, and the aspect asked. The matching
+itself is ``nlu.matcher`` (plain Python).
+
+``procedure`` names a card only when a card is the best match of all: a
+question about a procedure without a card gets ``catalog_candidates`` and no
+card, and a question that matches nothing well gets neither (the assistant
+abstains instead of answering an unrelated card).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +21,22 @@ from rasa.shared.nlu.training_data.message import Message
 
 from nlu.aspects import detect_aspect
 from nlu.card_source import CardSource
-from nlu.matcher import CANDIDATE_SCORE, CardText, Matcher
+from nlu.matcher import (
+    ABSTAIN_SCORE,
+    CANDIDATE_SCORE,
+    CARD_SCORE,
+    CONFIDENT_SCORE,
+    LIFE_EVENT_SCORE,
+    CardText,
+    CatalogCandidate,
+    Matcher,
+)
 from nlu.message import set_intent
 from settings import get_settings
 
 CANDIDATES = "procedure_candidates"
 LIFE_EVENT_CANDIDATES = "life_event_candidates"
+CATALOG_CANDIDATES = "catalog_candidates"
 # When the classifier gives up but the message plainly names a procedure
 # ("sổ đỏ", "bằng lái"), it is a procedure question.
 _WEAK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -34,7 +51,8 @@ class ProcedureMatcher(GraphComponent):
         return {
             "database_url": None,  # default: the app's (settings)
             "refresh_seconds": 2.0,
-            "min_score": CANDIDATE_SCORE,  # below this a card is not named at all
+            "min_score": CARD_SCORE,  # below this a card is not named
+            "abstain_score": ABSTAIN_SCORE,  # below this no card nor catalog entry is offered
             "override_score": 0.55,  # above this a weak intent becomes ask_procedure
             "candidates": 5,
         }
@@ -42,7 +60,8 @@ class ProcedureMatcher(GraphComponent):
     def __init__(self, config: dict[str, Any]) -> None:
         self._config = config
         url = config["database_url"] or get_settings().database_url
-        self._cards = CardSource(url, refresh_seconds=config["refresh_seconds"])
+        settings = get_settings()
+        self._cards = CardSource(url, refresh_seconds=config["refresh_seconds"], home_province=settings.province)
 
     @classmethod
     def create(
@@ -69,26 +88,56 @@ class ProcedureMatcher(GraphComponent):
         if linked is not None:
             self._annotate_deep_link(message, linked)
             return
+        named = matcher.by_code(text)
+        if named is not None:
+            self._annotate_code(message, named)
+            return
         match = matcher.match(text, limit=self._config["candidates"])
-        minimum = self._config["min_score"]
-        procedures = [c for c in match.procedures if c.score >= minimum]
-        life_events = [c for c in match.life_events if c.score >= minimum]
+        floor = self._config["abstain_score"]
+        catalog = [c for c in match.catalog if c.score >= floor]
+        # A card is named only when it beats every entry without a card.
+        best_other = next((c.score for c in catalog if c.card is None), 0.0)
+        procedures = [c for c in match.procedures if c.score >= CANDIDATE_SCORE]
+        card_named = bool(procedures) and procedures[0].score >= max(self._config["min_score"], best_other)
+        # A weak life event (often one a card's words passed on) must beat the
+        # best entry without a card, unless the classifier heard a life event.
+        life_event_asked = (message.get(INTENT) or {}).get("name") == "life_event"
+        life_events = [
+            c
+            for c in match.life_events
+            if c.score >= LIFE_EVENT_SCORE and (life_event_asked or c.score >= min(best_other, CONFIDENT_SCORE))
+        ]
         message.set(CANDIDATES, [{"id": c.id, "score": c.score} for c in procedures], add_to_output=True)
         message.set(LIFE_EVENT_CANDIDATES, [{"id": c.id, "score": c.score} for c in life_events], add_to_output=True)
+        message.set(CATALOG_CANDIDATES, [_catalog_item(c) for c in catalog], add_to_output=True)
 
         intent = (message.get(INTENT) or {}).get("name")
         entities = list(message.get(ENTITIES, []))
-        if intent in _WEAK_INTENTS and procedures and procedures[0].score >= self._config["override_score"]:
-            set_intent(message, "ask_procedure", procedures[0].score)
+        best = catalog[0].score if catalog else 0.0
+        if intent in _WEAK_INTENTS and best >= self._config["override_score"]:
+            set_intent(message, "ask_procedure", best)
             intent = "ask_procedure"
         about_life_event = bool(life_events) and _prefers_life_event(intent, procedures, life_events)
         if about_life_event:
             entities.append(self._entity("life_event", life_events[0].id, life_events[0].score))
         # A procedure question that also fits a life event names both; the
         # action answers the procedure when it is a confident match.
-        if procedures and (not about_life_event or intent == "ask_procedure"):
+        if card_named and (not about_life_event or intent == "ask_procedure"):
             entities.append(self._entity("procedure", procedures[0].id, procedures[0].score))
         aspect = detect_aspect(text)
+        if aspect:
+            entities.append(self._entity("aspect", aspect, 1.0))
+        message.set(ENTITIES, entities, add_to_output=True)
+
+    def _annotate_code(self, message: Message, named: CatalogCandidate) -> None:
+        """ "thủ tục 1.001193": the card that cites the code, or its catalog entry."""
+        set_intent(message, "ask_procedure", 1.0)
+        message.set(CATALOG_CANDIDATES, [_catalog_item(named)], add_to_output=True)
+        entities = list(message.get(ENTITIES, []))
+        if named.card is not None:
+            message.set(CANDIDATES, [{"id": named.card, "score": 1.0}], add_to_output=True)
+            entities.append(self._entity("procedure", named.card, 1.0))
+        aspect = detect_aspect(message.get(TEXT) or "")
         if aspect:
             entities.append(self._entity("aspect", aspect, 1.0))
         message.set(ENTITIES, entities, add_to_output=True)
@@ -108,6 +157,13 @@ class ProcedureMatcher(GraphComponent):
             "confidence_entity": score,
             "extractor": self.__class__.__name__,
         }
+
+
+def _catalog_item(candidate: CatalogCandidate) -> dict[str, Any]:
+    item: dict[str, Any] = {"code": candidate.code, "name": candidate.name, "score": candidate.score}
+    if candidate.card is not None:
+        item["card"] = candidate.card
+    return item
 
 
 def _prefers_life_event(intent: str | None, procedures: list, life_events: list) -> bool:

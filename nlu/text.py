@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import product
 
-from nlu.abbreviations import ABBREVIATIONS
+from nlu.abbreviations import ABBREVIATIONS, AMBIGUOUS
 
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]+")
@@ -88,6 +89,22 @@ def normalize(text: str) -> str:
     and repeated spaces removed. "Đk   KS ở đâu?" -> "dang ky ks o dau"."""
     words = _SPACES.split(_NON_WORD.sub(" ", fold(text)).strip())
     return " ".join(expand_word(word) for word in words if word)
+
+
+MAX_READINGS = 8
+
+
+def readings(text: str) -> list[str]:
+    """The normalised text once per reading of its ambiguous shorthand
+    ("dk ks" -> "dang ky khai sinh", "dang ky khach san"), at most ``MAX_READINGS``."""
+    words = normalize(text).split()
+    options = [[fold(r) for r in AMBIGUOUS[w]] if w in AMBIGUOUS else [w] for w in words]
+    variants = []
+    for choice in product(*options):
+        variants.append(" ".join(choice))
+        if len(variants) == MAX_READINGS:
+            break
+    return variants or [""]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import pytest
 
 from knowledge.store import validate_files
-from nlu.matcher import Matcher, card_text, is_confident
+from nlu.matcher import CatalogText, Matcher, card_text, is_confident
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +56,70 @@ def test_short_codes_open_their_card(matcher, text):
 @pytest.mark.parametrize("text", ["ok", "khai sinh", "#", "KSX"])
 def test_other_messages_are_not_short_codes(matcher, text):
     assert matcher.by_short_code(text) is None
+
+
+# A few catalog entries, as the national catalog names them.
+CATALOG = [
+    CatalogText("2.001734", "Đăng ký dán nhãn năng lượng"),
+    CatalogText("2.000293", "Cấp lại thẻ ABTC"),
+    CatalogText("1.001193", "Thủ tục đăng ký khai sinh"),
+    CatalogText("1.003583", "Thủ tục đăng ký khai sinh lưu động"),
+    CatalogText("3.000616", "Thủ tục Hỗ trợ doanh nghiệp tham gia chuỗi cung ứng bán dẫn", "provincial", "Huế"),
+    CatalogText("1.009994", "Hỗ trợ doanh nghiệp tham gia chuỗi cung ứng"),
+]
+
+
+@pytest.fixture(scope="module")
+def with_catalog():
+    cards, _ = validate_files()
+    return Matcher((card_text(card.model_dump(mode="json")) for card in cards), CATALOG)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hồ sơ dán nhãn năng lượng gồm những gì?", "2.001734"),
+        ("Thẻ ABTC cấp cho doanh nhân có thời hạn bao lâu?", "2.000293"),
+    ],
+)
+def test_words_only_the_catalog_uses_count_against_the_cards(with_catalog, text, code):
+    match = with_catalog.match(text)
+    assert match.catalog[0].code == code
+    assert match.catalog[0].card is None
+    assert not match.best_is_card
+
+
+def test_a_card_stands_for_the_codes_it_cites(with_catalog):
+    match = with_catalog.match("làm giấy khai sinh cho con cần gì")
+    assert match.best_is_card
+    assert (match.catalog[0].code, match.catalog[0].card) == ("1.001193", "khai-sinh")
+
+
+@pytest.mark.parametrize(("text", "card"), [("dk ks cho con", "khai-sinh"), ("hc het han", "ho-chieu")])
+def test_ambiguous_shorthand_is_read_every_way(with_catalog, text, card):
+    assert with_catalog.match(text).procedures[0].id == card
+
+
+def test_other_provinces_procedures_rank_after_national_ones(with_catalog):
+    codes = [c.code for c in with_catalog.match("hỗ trợ doanh nghiệp tham gia chuỗi cung ứng").catalog]
+    assert codes.index("1.009994") < codes.index("3.000616")
+    cards, _ = validate_files()
+    at_home = Matcher((card_text(c.model_dump(mode="json")) for c in cards), CATALOG, home_province="Huế")
+    question = "hỗ trợ doanh nghiệp tham gia chuỗi cung ứng bán dẫn"
+
+    def score(matcher: Matcher) -> float:
+        return next(c.score for c in matcher.match(question).catalog if c.code == "3.000616")
+
+    assert score(at_home) > score(with_catalog)  # the assistant's own province is not discounted
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "card"), [("thủ tục 1.001193", "1.001193", "khai-sinh"), ("mã TTHC 2.000293?", "2.000293", None)]
+)
+def test_asking_by_code(with_catalog, text, code, card):
+    named = with_catalog.by_code(text)
+    assert (named.code, named.card) == (code, card)
+
+
+def test_an_unknown_code_names_nothing(with_catalog):
+    assert with_catalog.by_code("thủ tục 9.999999") is None

@@ -126,6 +126,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         "TTHC_WEBCHAT_MESSAGES_PER_MINUTE": "600",
     }
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import"], cwd=ROOT, env=env, check=True)
+    subprocess.run([".venv/bin/python", "-m", "knowledge", "import-catalog"], cwd=ROOT, env=env, check=True)
     # This test process reads and edits the same database as the stack.
     os.environ["TTHC_DATABASE_URL"] = database_url
     get_settings.cache_clear()

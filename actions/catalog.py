@@ -1,0 +1,80 @@
+"""Procedures without a card: what the national catalog says of them, which
+one the citizen means, or an honest "em chưa có thông tin" — never the
+nearest unrelated card."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import entity
+from actions.responses import send
+from knowledge import catalog_store, store
+from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
+from nlu.matcher import CONFIDENT_SCORE, is_confident
+from settings import get_settings
+
+
+def catalog_candidates(tracker: Tracker) -> list[dict]:
+    return tracker.latest_message.get("catalog_candidates") or []
+
+
+def beaten_by_catalog(tracker: Tracker) -> bool:
+    """Whether the best match of the message is a catalog entry without a card
+    (with a card in context, only a confident one: "còn lệ phí thì sao" is a follow-up)."""
+    candidates = catalog_candidates(tracker)
+    if not candidates or candidates[0].get("card") is not None:
+        return False
+    return not tracker.get_slot("procedure") or candidates[0]["score"] >= CONFIDENT_SCORE
+
+
+def facts(code: str) -> CatalogFacts | None:
+    entry = catalog_store.get_entry(code)
+    if entry is None:
+        return None
+    province = entry.province if entry.scope == "provincial" else None
+    return CatalogFacts(
+        entry.code,
+        entry.name,
+        tuple(entry.agencies),
+        tuple(entry.targets),
+        province,
+        catalog_store.portal_url(entry),
+    )
+
+
+def answer_entry(dispatcher: CollectingDispatcher, code: str) -> bool:
+    """Answer a catalog entry by code; False when the catalog has no such entry."""
+    found = facts(code)
+    if found is None:
+        return False
+    send(dispatcher, answer_catalog_entry(found, get_settings().province))
+    return True
+
+
+def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The message is about no card: the catalog entry it clearly names, a
+    choice among the likeliest, or an honest abstention."""
+    chosen = entity(tracker, "catalog_code")
+    if chosen and answer_entry(dispatcher, chosen):
+        return
+    candidates = catalog_candidates(tracker)
+    if not candidates:
+        dispatcher.utter_message(response="utter_abstain")
+        return
+    top = candidates[0]
+    if (
+        top.get("card") is None
+        and is_confident([c["score"] for c in candidates])
+        and answer_entry(dispatcher, top["code"])
+    ):
+        return
+    send(dispatcher, ask_which_of([_choice(c) for c in candidates[:3]]))
+
+
+def _choice(candidate: dict) -> tuple[str, str]:
+    card_id = candidate.get("card")
+    if card_id is not None:
+        card = store.get_card("procedure", card_id)
+        return payload("ask_procedure", procedure=card_id), card.name if card else candidate["name"]
+    return payload("ask_procedure", catalog_code=candidate["code"]), candidate["name"]

@@ -1,0 +1,195 @@
+"""The national catalog in the app database: import, look-up, export.
+
+The portal publishes its catalog of procedures as JSON lines (code, name,
+fields, agencies, issuing authority, target groups, state, national or
+provincial, page id). The repository ships the facts derived from it
+(``knowledge/catalog/national.jsonl.gz``, the project's own format) and the
+set-up imports them; a newer export is imported the same way. Imports are
+all-or-nothing and idempotent; an entry missing from a newer export is marked
+withdrawn, never deleted, so old links and conversations keep their meaning.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+
+from database import session_scope
+from knowledge.models import CatalogEntry
+from settings import ROOT, get_settings
+
+SHIPPED = ROOT / "knowledge" / "catalog" / "national.jsonl.gz"
+_SCOPES = {"STANDARD": "national", "SPECIFIC": "provincial", "STANDARD_INTERNAL": "internal"}
+_PROVINCE_PREFIXES = ("UBND tỉnh ", "UBND Tỉnh ", "UBND Thành phố ", "UBND thành phố ")
+_FACTS = ("name", "fields", "agencies", "authority", "targets", "scope", "province", "page_id", "state")
+
+
+class Facts(BaseModel):
+    """One catalog entry, as the project keeps it (the derived format)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: Annotated[str, Field(pattern=r"^\d\.\d{6}$")]
+    name: Annotated[str, Field(min_length=1)]
+    fields: list[str] = []
+    agencies: list[str] = []
+    authority: str | None = None
+    targets: list[str] = []
+    scope: Annotated[str, Field(pattern=r"^(national|provincial|internal)$")]
+    province: str | None = None
+    page_id: str | None = None
+    state: Annotated[str, Field(min_length=1)]
+
+
+@dataclass
+class CatalogImportResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason): nothing was changed
+
+
+def from_portal(raw: dict[str, Any]) -> dict[str, Any]:
+    """A line of the portal's export in the project's terms."""
+    scope = _SCOPES.get(raw.get("type", ""), raw.get("type"))
+    authority = raw.get("departmentPromulgate")
+    return {
+        "code": raw.get("code") or raw.get("codeNotation"),
+        "name": raw.get("name"),
+        "fields": _present(raw.get("categories")),
+        "agencies": _present(raw.get("departments")),
+        "authority": authority,
+        "targets": _present(raw.get("formalityTargetType")),
+        "scope": scope,
+        "province": province_of(authority) if scope == "provincial" else None,
+        "page_id": raw.get("id"),
+        "state": raw.get("state"),
+    }
+
+
+def _present(values: Any) -> list[str]:
+    """The non-empty strings of a list (the export has entries like [""])."""
+    return [v.strip() for v in values or [] if isinstance(v, str) and v.strip()]
+
+
+def province_of(authority: str | None) -> str | None:
+    """ "UBND tỉnh Bắc Ninh" -> "Bắc Ninh"; the issuer of a provincial procedure."""
+    if not authority:
+        return None
+    for prefix in _PROVINCE_PREFIXES:
+        if authority.startswith(prefix):
+            return authority[len(prefix) :].strip()
+    return authority.strip()
+
+
+def parse_lines(lines: Iterable[str]) -> tuple[list[Facts], list[tuple[int, str]]]:
+    """Every line checked: the entries, and each bad line's number and reason."""
+    entries: list[Facts] = []
+    errors: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except ValueError:
+            errors.append((number, "not JSON"))
+            continue
+        if not isinstance(raw, dict):
+            errors.append((number, "not a JSON object"))
+            continue
+        try:
+            entry = Facts.model_validate(raw if "scope" in raw else from_portal(raw))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            errors.append((number, f"{'.'.join(str(p) for p in problem['loc']) or 'line'}: {problem['msg']}"))
+            continue
+        if entry.code in seen:
+            errors.append((number, f"code {entry.code} already on line {seen[entry.code]}"))
+            continue
+        seen[entry.code] = number
+        entries.append(entry)
+    return entries, errors
+
+
+def import_catalog(lines: Iterable[str], skip_invalid: bool = False) -> CatalogImportResult:
+    """Import an export: all of it, or nothing when any line is malformed.
+
+    ``skip_invalid`` imports the good lines of an export known to carry junk
+    (the portal's has codes like "1.0133611" and one code used twice); the bad
+    lines are still reported, and entries they name are not withdrawn.
+    """
+    entries, errors = parse_lines(lines)
+    result = CatalogImportResult(errors=errors)
+    if errors and not skip_invalid:
+        return result
+    incoming = {entry.code: entry for entry in entries}
+    with session_scope() as session:
+        stored = {row.code: row for row in session.scalars(select(CatalogEntry))}
+        for code, entry in incoming.items():
+            row = stored.get(code)
+            values = entry.model_dump(include=set(_FACTS))
+            if row is None:
+                session.add(CatalogEntry(code=code, withdrawn=False, version=1, **values))
+                result.added += 1
+            elif row.withdrawn or any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.withdrawn, row.version = False, row.version + 1
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        for code, row in stored.items():
+            if code not in incoming and not row.withdrawn:
+                row.withdrawn, row.version = True, row.version + 1
+                result.withdrawn += 1
+    return result
+
+
+def read_lines(path: Path) -> Iterator[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        yield from lines
+
+
+def shipped_codes() -> set[str]:
+    """The codes of the shipped catalog (no database needed: for ``validate``)."""
+    return {json.loads(line)["code"] for line in read_lines(SHIPPED) if line.strip()}
+
+
+def get_entry(code: str) -> CatalogEntry | None:
+    with session_scope() as session:
+        entry = session.get(CatalogEntry, code)
+        return entry if entry is not None and not entry.withdrawn else None
+
+
+def portal_url(entry: CatalogEntry) -> str:
+    """The entry's page on the National Public Service Portal."""
+    portal = get_settings().portal_url
+    return f"{portal}/thu-tuc-hanh-chinh/{entry.page_id}" if entry.page_id else portal
+
+
+def export_catalog(path: Path) -> int:
+    """Write the current entries in the project's format (gzip for ``.gz``,
+    reproducible: no timestamp in the header); how many."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(CatalogEntry).where(CatalogEntry.withdrawn.is_(False)).order_by(CatalogEntry.code)
+        )
+        lines = [json.dumps({"code": r.code, **{n: getattr(r, n) for n in _FACTS}}, ensure_ascii=False) for r in rows]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".gz":
+        with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
+            packed.write(data)
+    else:
+        path.write_bytes(data)
+    return len(lines)

@@ -1,0 +1,80 @@
+"""Procedures without a card, in the action: the catalog's facts, a choice,
+or an honest abstention — never a card the NLU did not name."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.procedures import ActionAnswerProcedure
+from knowledge import catalog_store, store
+from tests.app.test_catalog_import import EXPORT
+
+
+@pytest.fixture
+def known(database_url):
+    store.import_files()
+    catalog_store.import_catalog(EXPORT)
+
+
+def tracker(text: str, catalog: list[dict], entities: dict | None = None, **slots: str) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": "ask_procedure", "confidence": 1.0},
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        "procedure_candidates": [],
+        "catalog_candidates": catalog,
+    }
+    events = [{"event": "user", "text": text, "input_channel": "telegram", "parse_data": latest}]
+    return Tracker("telegram:5", dict(slots), latest, events, False, None, {}, "action_listen")
+
+
+def run(tracker: Tracker) -> tuple[list[dict], dict]:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerProcedure().run(dispatcher, tracker, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_a_clear_catalog_match_gets_its_facts_and_a_person(known):
+    catalog = [{"code": "2.000002", "name": "Cấp lại thẻ ABTC", "score": 0.8}]
+    messages, slots = run(tracker("thẻ ABTC hết hạn xin cấp lại thế nào", catalog))
+    text = messages[0]["text"]
+    assert "Cấp lại thẻ ABTC (mã 2.000002)" in text
+    assert "Cơ quan thực hiện: Ủy ban nhân dân cấp xã" in text
+    assert "/thu-tuc-hanh-chinh/page-2.000002" in text
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Gặp cán bộ"]
+    assert slots == {"procedure": None}
+
+
+def test_another_provinces_procedure_is_labelled(known):
+    catalog = [{"code": "3.000003", "name": "Hỗ trợ doanh nghiệp bán dẫn", "score": 0.9}]
+    messages, _ = run(tracker("hỗ trợ doanh nghiệp bán dẫn", catalog))
+    assert "thủ tục riêng của Huế" in messages[0]["text"]
+
+
+def test_an_unsure_match_offers_cards_and_entries_to_choose(known):
+    catalog = [
+        {"code": "1.000001", "name": "Đăng ký giám hộ", "score": 0.45},
+        {"code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "score": 0.42, "card": "khai-sinh"},
+    ]
+    messages, _ = run(tracker("cháu mồ côi tôi muốn đứng ra nhận nuôi", catalog))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[:2] == ['/ask_procedure{"catalog_code": "1.000001"}', '/ask_procedure{"procedure": "khai-sinh"}']
+    assert messages[0]["buttons"][-1]["title"].startswith("Không phải")
+
+
+def test_nothing_matched_abstains_and_offers_a_person(known):
+    messages, _ = run(tracker("cho hỏi thủ tục xin cấp phép nuôi rồng kiểng trong nhà", []))
+    assert messages[0]["response"] == "utter_abstain"
+
+
+def test_a_chosen_entry_is_answered(known):
+    messages, _ = run(tracker('/ask_procedure{"catalog_code": "1.000001"}', [], {"catalog_code": "1.000001"}))
+    assert "Đăng ký giám hộ (mã 1.000001)" in messages[0]["text"]
+
+
+def test_a_catalog_question_does_not_fall_back_to_the_card_in_context(known):
+    catalog = [{"code": "2.000002", "name": "Cấp lại thẻ ABTC", "score": 0.8}]
+    messages, _ = run(tracker("thẻ ABTC thì sao", catalog, procedure="khai-sinh"))
+    assert "2.000002" in messages[0]["text"]

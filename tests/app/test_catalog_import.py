@@ -1,0 +1,129 @@
+"""Importing the national catalog: all or nothing, idempotent, withdrawn not deleted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from sqlalchemy import func, select
+
+from database import session_scope
+from knowledge import catalog_store
+from knowledge.models import CatalogEntry
+from settings import ROOT
+
+
+def portal(code: str, name: str, kind: str = "STANDARD", authority: str = "Bộ Tư pháp") -> str:
+    """A line as the portal's catalog export writes it."""
+    return json.dumps(
+        {
+            "id": f"page-{code}",
+            "name": name,
+            "code": code,
+            "codeNotation": code,
+            "categories": ["Hộ tịch"],
+            "categoryIds": ["x"],
+            "departments": ["Ủy ban nhân dân cấp xã", ""],
+            "departmentPromulgate": authority,
+            "departmentPromulgateId": "y",
+            "formalityTargetType": ["Công dân Việt Nam"],
+            "state": "ACTIVE",
+            "type": kind,
+        },
+        ensure_ascii=False,
+    )
+
+
+EXPORT = [
+    portal("1.000001", "Đăng ký giám hộ"),
+    portal("2.000002", "Cấp lại thẻ ABTC", authority="Bộ Công an"),
+    portal("3.000003", "Hỗ trợ doanh nghiệp bán dẫn", "SPECIFIC", "UBND Thành phố Huế"),
+]
+
+
+def entries() -> dict[str, CatalogEntry]:
+    with session_scope() as session:
+        return {e.code: e for e in session.scalars(select(CatalogEntry))}
+
+
+def test_import_maps_the_portal_export(database_url):
+    result = catalog_store.import_catalog(EXPORT)
+    assert (result.added, result.errors) == (3, [])
+    stored = entries()
+    assert stored["3.000003"].scope == "provincial" and stored["3.000003"].province == "Huế"
+    assert stored["1.000001"].agencies == ["Ủy ban nhân dân cấp xã"]  # the empty agency is dropped
+    assert catalog_store.portal_url(stored["1.000001"]).endswith("/thu-tuc-hanh-chinh/page-1.000001")
+
+
+def test_reimport_is_idempotent(database_url):
+    catalog_store.import_catalog(EXPORT)
+    again = catalog_store.import_catalog(EXPORT)
+    assert (again.added, again.updated, again.unchanged, again.withdrawn) == (0, 0, 3, 0)
+    assert {e.version for e in entries().values()} == {1}
+
+
+def test_a_changed_name_bumps_the_version(database_url):
+    catalog_store.import_catalog(EXPORT)
+    changed = [portal("1.000001", "Thủ tục đăng ký giám hộ"), *EXPORT[1:]]
+    assert catalog_store.import_catalog(changed).updated == 1
+    assert entries()["1.000001"].version == 2
+
+
+def test_an_entry_missing_from_a_newer_export_is_withdrawn_not_deleted(database_url):
+    catalog_store.import_catalog(EXPORT)
+    assert catalog_store.import_catalog(EXPORT[:2]).withdrawn == 1
+    assert entries()["3.000003"].withdrawn
+    assert catalog_store.get_entry("3.000003") is None
+    assert catalog_store.import_catalog(EXPORT).updated == 1  # back again
+    assert catalog_store.get_entry("3.000003") is not None
+
+
+def test_malformed_lines_are_reported_by_number_and_nothing_changes(database_url):
+    catalog_store.import_catalog(EXPORT)
+    bad = [
+        EXPORT[0],
+        "{not json",
+        json.dumps({"name": "Không có mã", "type": "STANDARD", "state": "ACTIVE"}),
+        portal("1.0133611", "Mã sai dạng"),
+        portal("1.000009", "Loại lạ", kind="WHATEVER"),
+        portal("1.000001", "Trùng mã"),
+    ]
+    result = catalog_store.import_catalog(bad)
+    assert [line for line, _ in result.errors] == [2, 3, 4, 5, 6]
+    assert "already on line 1" in result.errors[-1][1]
+    assert (result.added, result.updated, result.withdrawn) == (0, 0, 0)
+    assert not any(e.withdrawn for e in entries().values())
+
+
+def test_export_then_import_round_trips_in_the_derived_format(database_url, tmp_path):
+    catalog_store.import_catalog(EXPORT)
+    path = tmp_path / "catalog.jsonl.gz"
+    assert catalog_store.export_catalog(path) == 3
+    derived = list(catalog_store.read_lines(path))
+    assert json.loads(derived[0])["scope"] == "national"
+    assert catalog_store.import_catalog(derived).unchanged == 3
+
+
+def test_the_shipped_catalog_imports(database_url):
+    result = catalog_store.import_catalog(catalog_store.read_lines(catalog_store.SHIPPED))
+    assert result.errors == [] and result.added > 5000
+    with session_scope() as session:
+        unnamed = session.scalar(select(func.count()).where(CatalogEntry.name == ""))
+        provincial = session.scalars(select(CatalogEntry).where(CatalogEntry.scope == "provincial")).all()
+    assert unnamed == 0
+    assert provincial and all(e.province for e in provincial)
+
+
+def test_the_command_exits_1_with_the_line_numbers(database_url, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(EXPORT[0] + "\n{oops\n", encoding="utf-8")
+    command = [sys.executable, "-m", "knowledge", "import-catalog", str(path)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_env(database_url))
+    assert done.returncode == 1
+    assert "line 2: not JSON" in done.stderr
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TTHC_DATABASE_URL": database_url}
