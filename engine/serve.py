@@ -5,7 +5,8 @@ Rasa takes its API token only as ``--auth-token`` on the command line, where
 ``sys.argv`` inside the process (``/proc/<pid>/cmdline`` keeps the original
 arguments) and exports the action server's shared secret for
 ``${TTHC_ACTION_TOKEN}`` in the endpoints file. Both come from ``settings``:
-the environment, or files generated on the first run in development.
+the environment, or files generated on the first run in development. It also
+installs ``engine.action_validation`` (Rasa's response check, made cheap).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def main() -> None:
     os.environ["TTHC_ACTION_TOKEN"] = settings.action_token
     sys.argv = rasa_arguments(sys.argv[1:], settings.rasa_token)
     from rasa.__main__ import main as rasa_main
+
+    from engine import action_validation
+
+    action_validation.install()
 
     rasa_main()
 
