@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,8 @@ from settings import ROOT, get_settings
 
 SHIPPED = ROOT / "knowledge" / "catalog" / "national.jsonl.gz"
 _SCOPES = {"STANDARD": "national", "SPECIFIC": "provincial", "STANDARD_INTERNAL": "internal"}
-_PROVINCE_PREFIXES = ("UBND tỉnh ", "UBND Tỉnh ", "UBND Thành phố ", "UBND thành phố ")
+# The province is what follows the last "tỉnh" or "thành phố" of the issuer's name.
+_PROVINCE = re.compile(r".*(?:tỉnh|thành phố)\s+(.+)$", re.IGNORECASE)
 _FACTS = ("name", "fields", "agencies", "authority", "targets", "scope", "province", "page_id", "state")
 
 
@@ -81,13 +83,12 @@ def _present(values: Any) -> list[str]:
 
 
 def province_of(authority: str | None) -> str | None:
-    """ "UBND tỉnh Bắc Ninh" -> "Bắc Ninh"; the issuer of a provincial procedure."""
+    """The province of a provincial procedure's issuer: "UBND tỉnh Bắc Ninh" ->
+    "Bắc Ninh", "Sở Xây dựng - tỉnh Quảng Ngãi" -> "Quảng Ngãi"."""
     if not authority:
         return None
-    for prefix in _PROVINCE_PREFIXES:
-        if authority.startswith(prefix):
-            return authority[len(prefix) :].strip()
-    return authority.strip()
+    found = _PROVINCE.search(authority)
+    return found.group(1).strip() if found else authority.strip()
 
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[Facts], list[tuple[int, str]]]:

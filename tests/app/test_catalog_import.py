@@ -127,3 +127,10 @@ def test_the_command_exits_1_with_the_line_numbers(database_url, tmp_path):
 
 def _env(database_url: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "TTHC_DATABASE_URL": database_url}
+
+
+def test_the_province_is_read_from_any_issuer_name():
+    assert catalog_store.province_of("UBND tỉnh Bắc Ninh") == "Bắc Ninh"
+    assert catalog_store.province_of("UBND Thành phố Huế") == "Huế"
+    assert catalog_store.province_of("Sở Xây dựng - tỉnh Quảng Ngãi") == "Quảng Ngãi"
+    assert catalog_store.province_of("Trung tâm phục vụ hành chính công Thành phố Hà Nội") == "Hà Nội"
