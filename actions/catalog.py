@@ -11,6 +11,7 @@ from actions.context import entity
 from actions.responses import send
 from knowledge import catalog_store, store
 from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
+from knowledge.unanswered import record_unanswered
 from nlu.matcher import CONFIDENT_SCORE, is_confident
 from settings import get_settings
 
@@ -60,6 +61,8 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
         return
     candidates = catalog_candidates(tracker)
     if not candidates:
+        channel = tracker.get_latest_input_channel() or "unknown"
+        record_unanswered(tracker.latest_message.get("text") or "", channel, "abstain")
         dispatcher.utter_message(response="utter_abstain")
         return
     top = candidates[0]

@@ -39,6 +39,7 @@ from knowledge import store
 from knowledge.answers import Answer, Button, payload, short_title
 from knowledge.guides import all_guides, guide_for_intent
 from knowledge.schema import ProcedureCard
+from knowledge.unanswered import LOW_RATING, last_question, record_unanswered
 
 CHECKED = Button("Tôi đã xem xong", payload("guide_checked"))
 COPY_TIP = (
@@ -371,5 +372,7 @@ class ActionRate(Action):
                 Rating(guide=progress.guide, procedure_id=progress.procedure_id, channel=channel, score=int(score))
             )
             session.delete(progress)
+        if int(score) <= LOW_RATING:
+            record_unanswered(last_question(tracker.events) or "", channel, "low_rating", progress.procedure_id)
         dispatcher.utter_message(response="utter_thanks_for_rating")
         return []

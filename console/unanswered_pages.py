@@ -21,6 +21,7 @@ from database import session_scope
 from knowledge import drafts, store, unanswered
 from knowledge.schema import ProcedureCard
 from nlu.card_source import CardSource
+from nlu.matcher import ABSTAIN_SCORE, CARD_SCORE
 from nlu.text import fold
 from settings import get_settings
 
@@ -43,11 +44,17 @@ def _source(database_url: str) -> CardSource:
 
 
 def matcher_now(text: str, names: dict[str, str]) -> Now:
+    """The card the NLU would name (``nlu.procedure_matcher``'s rule with its default
+    thresholds: a card at least ``CARD_SCORE`` that beats every catalog entry without a
+    card above ``ABSTAIN_SCORE``), else the catalog entry it would offer."""
     found = _source(get_settings().database_url).matcher().match(text, limit=3)
+    catalog = [c for c in found.catalog if c.score >= ABSTAIN_SCORE]
+    best_other = next((c.score for c in catalog if c.card is None), 0.0)
+    top = found.procedures[0] if found.procedures else None
+    best = top.id if top is not None and top.score >= max(CARD_SCORE, best_other) else None
+    offered = f"{catalog[0].code} · {catalog[0].name}" if catalog and best is None else None
     candidates = [(names.get(c.id, c.id), round(c.score, 2)) for c in found.procedures]
-    best = found.procedures[0].id if found.procedures and found.best_is_card else None
-    catalog = f"{found.catalog[0].code} · {found.catalog[0].name}" if found.catalog and not best else None
-    return Now(best, names.get(best) if best else None, candidates, catalog)
+    return Now(best, names.get(best) if best else None, candidates, offered)
 
 
 def open_counts() -> dict[str, int]:
