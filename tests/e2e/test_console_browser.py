@@ -91,10 +91,14 @@ def test_edit_a_fee_publish_it_live_and_revert_it(stack, browser):
     page.get_by_role("button", name="Lưu và xuất bản").click()
     expect(page.get_by_role("status").first).to_contain_text("Đã xuất bản")
     published = time.monotonic()
-    while new not in _fee_answer(chat):
-        assert time.monotonic() - published < LIVE_WITHIN_SECONDS, "the web chat still answers the old fee"
-    live = time.monotonic() - published
-    print(f"\nnew fee answered by the web chat {live:.2f} s after publishing")
+    asked = time.monotonic()
+    while new not in _fee_answer(chat):  # asked again until it shows, never later than 5 s after publishing
+        asked = time.monotonic()
+        assert asked - published < LIVE_WITHIN_SECONDS, "the web chat still answers the old fee"
+    print(
+        f"\nthe new fee is answered to a question asked {asked - published:.2f} s after publishing "
+        f"(the turn took {time.monotonic() - asked:.2f} s)"
+    )
     expect(page.get_by_test_id("preview-web").first).to_be_visible()
     _shot(page, "console-edit-preview")
 
@@ -106,6 +110,7 @@ def test_edit_a_fee_publish_it_live_and_revert_it(stack, browser):
     reverted = time.monotonic()
     while old not in _fee_answer(chat):
         assert time.monotonic() - reverted < LIVE_WITHIN_SECONDS, "the web chat still answers the new fee"
+    print(f"the old fee is answered again {time.monotonic() - reverted:.2f} s after reverting")
 
 
 def test_a_stale_save_is_refused_and_the_text_is_kept(stack, browser):
