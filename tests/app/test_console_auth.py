@@ -202,3 +202,12 @@ def test_the_audit_log_records_who_did_what_and_when(database_url):
     assert PASSWORD not in str([(e.target, e.detail) for e in entries])
     assert [e.action for e in entries][:1] == ["login"]
     assert "bien.tap" in web.get("/audit").text
+
+
+def test_log_in_returns_to_local_pages_only(database_url):
+    account("bien.tap", "editor")
+    for target, expected in (("/cards?q=ks", "/cards?q=ks"), ("//evil.example", "/"), ("/\\evil.example", "/")):
+        web = client()
+        token = csrf(web.get("/login").text)
+        form = {"username": "bien.tap", "password": PASSWORD, "csrf_token": token, "next": target}
+        assert web.post("/login", data=form).headers["location"] == expected
