@@ -74,6 +74,12 @@ class Settings:
     telegram_token: str = field(repr=False)
     telegram_secret: str = field(repr=False)
     telegram_api_url: str
+    # Handoff to a person (handoff/): the office's working hours, its time
+    # zone, the public holidays file, and the reply time citizens are promised.
+    handoff_hours: str
+    handoff_timezone: str
+    handoff_holidays: Path
+    handoff_reply_minutes: int
 
 
 @lru_cache(maxsize=1)
@@ -130,6 +136,10 @@ def get_settings() -> Settings:
         telegram_token=env.get("TTHC_TELEGRAM_TOKEN", "").strip(),
         telegram_secret=env.get("TTHC_TELEGRAM_SECRET", "").strip(),
         telegram_api_url=env.get("TTHC_TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
+        handoff_hours=env.get("TTHC_HANDOFF_HOURS", "mon-fri 07:30-11:30,13:30-17:00; sat 07:30-11:30"),
+        handoff_timezone=env.get("TTHC_HANDOFF_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        handoff_holidays=Path(env.get("TTHC_HANDOFF_HOLIDAYS", ROOT / "handoff" / "holidays.yaml")),
+        handoff_reply_minutes=int(env.get("TTHC_HANDOFF_REPLY_MINUTES", "15")),
     )
 
 

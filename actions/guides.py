@@ -21,6 +21,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import candidates_of, entity, resolve_procedure
+from actions.handoff import offer_person
 from actions.models import GuideProgress, Rating
 from actions.responses import send
 from actions.walkthrough import (
@@ -40,6 +41,7 @@ from knowledge.answers import Answer, Button, payload, short_title
 from knowledge.guides import all_guides, guide_for_intent
 from knowledge.schema import ProcedureCard
 
+LOW_RATING = 2  # a rating of 1 or 2 opens a handoff
 CHECKED = Button("Tôi đã xem xong", payload("guide_checked"))
 COPY_TIP = (
     "Nếu chỉ có giấy tờ bản giấy, anh/chị chụp ảnh rõ nét bản chính, hoặc xin bản sao điện tử có chứng thực "
@@ -372,4 +374,6 @@ class ActionRate(Action):
             )
             session.delete(progress)
         dispatcher.utter_message(response="utter_thanks_for_rating")
+        if int(score) <= LOW_RATING:  # the help did not help: a person follows up
+            offer_person(dispatcher, tracker, "low_rating")
         return []

@@ -4,6 +4,7 @@ from alembic import context
 
 import actions.models  # noqa: F401 - registers the tables
 import dossiers.models  # noqa: F401
+import handoff.models  # noqa: F401
 import knowledge.models  # noqa: F401
 from database import Base, get_engine
 
