@@ -74,6 +74,16 @@ class Settings:
     telegram_token: str = field(repr=False)
     telegram_secret: str = field(repr=False)
     telegram_api_url: str
+    # The console (console/): its session cookies are signed with this key and
+    # marked Secure when it is served over HTTPS (behind the proxy).
+    console_key: str = field(repr=False)
+    console_https: bool
+    console_session_hours: int
+    # Log-in attempts: slowed after half the limit, then refused for the lock time;
+    # counted per account, and per client address at four times the limit.
+    console_login_max_failures: int
+    console_login_lock_minutes: int
+    review_months: int  # cards not reviewed for this long are flagged in the console
     # Handoff to a person (handoff/): the office's working hours, its time
     # zone, the public holidays file, and the reply time citizens are promised.
     handoff_hours: str
@@ -136,6 +146,12 @@ def get_settings() -> Settings:
         telegram_token=env.get("TTHC_TELEGRAM_TOKEN", "").strip(),
         telegram_secret=env.get("TTHC_TELEGRAM_SECRET", "").strip(),
         telegram_api_url=env.get("TTHC_TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
+        console_key=_secret(env, "console_key"),
+        console_https=env.get("TTHC_CONSOLE_HTTPS", "").strip().lower() in ("1", "true", "yes"),
+        console_session_hours=int(env.get("TTHC_CONSOLE_SESSION_HOURS", "8")),
+        console_login_max_failures=int(env.get("TTHC_CONSOLE_LOGIN_MAX_FAILURES", "6")),
+        console_login_lock_minutes=int(env.get("TTHC_CONSOLE_LOGIN_LOCK_MINUTES", "15")),
+        review_months=int(env.get("TTHC_REVIEW_MONTHS", "12")),
         handoff_hours=env.get("TTHC_HANDOFF_HOURS", "mon-fri 07:30-11:30,13:30-17:00; sat 07:30-11:30"),
         handoff_timezone=env.get("TTHC_HANDOFF_TIMEZONE", "Asia/Ho_Chi_Minh"),
         handoff_holidays=Path(env.get("TTHC_HANDOFF_HOLIDAYS", ROOT / "handoff" / "holidays.yaml")),
@@ -174,6 +190,7 @@ SECRET_VARIABLES = {
     "action_token": "TTHC_ACTION_TOKEN",
     "webchat_key": "TTHC_WEBCHAT_KEY",
     "second_factor_key": "TTHC_SECOND_FACTOR_KEY",
+    "console_key": "TTHC_CONSOLE_KEY",
 }
 
 

@@ -1,17 +1,27 @@
-"""The console's web application: every route of the staff web service."""
+"""The console's web application: every route of the staff web service.
+
+Public: the QR poster pages (links anyone may print), the push API (HMAC
+signed by the one-stop system), ``/login`` and the style sheet. Every other
+route is guarded by ``console.auth.requires_role``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
-from console import posters
+from console import admin, home, login, posters
 from console.printing import PosterPrinter
 from dossiers import api
 from dossiers.notifier import run_forever
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(deliver_notifications: bool = True) -> Starlette:
@@ -22,6 +32,14 @@ def create_app(deliver_notifications: bool = True) -> Starlette:
         if task is not None:
             task.cancel()
 
-    app = Starlette(routes=[*api.routes, *posters.routes], lifespan=lifespan)
+    routes = [
+        *api.routes,
+        *posters.routes,
+        *login.routes,
+        *home.routes,
+        *admin.routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.printer = PosterPrinter()
     return app

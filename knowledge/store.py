@@ -111,14 +111,17 @@ def _edited_since(session: Session, card: Card, author: str) -> bool:
     return latest is not None and latest != author
 
 
-def save_card(card: Card, author: str) -> bool:
-    """Save one edited card (the console's path); True if anything changed."""
-    with session_scope() as session:
-        others = [c for c in _current_cards(session) if (c.kind, c.id) != (card.kind, card.id)]
-        errors = check_cards([*others, card])
-        if errors:
-            raise CardImportError(errors)
-        return _upsert(session, card, author)
+def save_card(card: Card, author: str, session: Session | None = None) -> bool:
+    """Save one edited card (the console's path); True if anything changed.
+    Inside ``session`` when given, so the console's audit entry and draft go with it."""
+    if session is None:
+        with session_scope() as own:
+            return save_card(card, author, own)
+    others = [c for c in _current_cards(session) if (c.kind, c.id) != (card.kind, card.id)]
+    errors = check_cards([*others, card])
+    if errors:
+        raise CardImportError(errors)
+    return _upsert(session, card, author)
 
 
 def _upsert(session: Session, card: Card, author: str) -> bool:
@@ -137,10 +140,10 @@ def _upsert(session: Session, card: Card, author: str) -> bool:
 
 
 def _current_cards(session: Session) -> list[Card]:
-    return [_to_card(row.kind, row.data) for row in session.scalars(select(CardRow))]
+    return [to_card(row.kind, row.data) for row in session.scalars(select(CardRow))]
 
 
-def _to_card(kind: str, data: dict) -> Card:
+def to_card(kind: str, data: dict) -> Card:
     model = ProcedureCard if kind == "procedure" else LifeEventCard
     return model.model_validate(data)
 
@@ -153,13 +156,13 @@ def all_cards() -> list[Card]:
 def get_card(kind: str, card_id: str) -> Card | None:
     with session_scope() as session:
         row = session.get(CardRow, (kind, card_id))
-        return _to_card(row.kind, row.data) if row else None
+        return to_card(row.kind, row.data) if row else None
 
 
 def find_by_short_code(code: str) -> Card | None:
     with session_scope() as session:
         row = session.scalars(select(CardRow).where(func.upper(CardRow.short_code) == code.upper())).first()
-        return _to_card(row.kind, row.data) if row else None
+        return to_card(row.kind, row.data) if row else None
 
 
 def export_cards(directory: Path) -> int:

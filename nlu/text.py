@@ -141,6 +141,25 @@ def mask_personal_numbers(text: str) -> str:
     return masked
 
 
+# Texts kept for analysis (the console's unanswered questions) lose more:
+# dossier codes, e-mail addresses and any other long run of digits.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_LONG_NUMBER = re.compile(r"[0-9](?:[\s.-]?[0-9]){7,}")
+DOSSIER_CODE_MASK = "[mã hồ sơ]"
+EMAIL_MASK = "[email]"
+
+
+def mask_for_analysis(text: str) -> str:
+    """``text`` without anything that points to a person or their dossier:
+    ID and phone numbers, dossier codes, e-mail addresses, long numbers.
+    A national procedure code (``1.001193``) is short enough to stay."""
+    masked = text
+    for match in reversed(find_dossier_codes(text)):
+        masked = masked[: match.start] + DOSSIER_CODE_MASK + masked[match.end :]
+    masked = _EMAIL.sub(EMAIL_MASK, masked)
+    return _LONG_NUMBER.sub(_mask, _PHONE.sub(_mask, _ID_NUMBER.sub(_mask, masked)))
+
+
 def mask_digits(text: str) -> str:
     """Every digit masked: for answers to the second-factor question."""
     return _ANY_DIGIT.sub(MASK, text)

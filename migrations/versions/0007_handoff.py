@@ -1,14 +1,14 @@
 """Handoff to a person: requests, staff replies, canned replies.
 
 Revision ID: 0007
-Revises: 0005 (0006 once the console's accounts are merged)
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
