@@ -124,6 +124,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         "TTHC_ACTION_PORT": str(action_port),
         # Tests click faster than citizens type; the per-client limit itself is tested apart.
         "TTHC_WEBCHAT_MESSAGES_PER_MINUTE": "600",
+        # A person is always on duty: handoffs enter the inbox whatever the hour (hours: tests/app).
+        "TTHC_HANDOFF_HOURS": "mon-sun 00:00-24:00",
     }
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import"], cwd=ROOT, env=env, check=True)
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import-catalog"], cwd=ROOT, env=env, check=True)
@@ -246,6 +248,13 @@ class Chat:
     def say(self, message: str) -> list[dict]:
         body = {"session": self._session, "message": message}
         response = httpx.post(f"{self._url}/api/chat", json=body, headers=self._headers, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def updates(self, after: float = 0) -> dict:
+        """What the page's poll gets: messages a person had said since ``after``."""
+        body = {"session": self._session, "after": after}
+        response = httpx.post(f"{self._url}/api/updates", json=body, headers=self._headers, timeout=30)
         assert response.status_code == 200, response.text
         return response.json()
 
