@@ -5,15 +5,28 @@ assistant answers again)."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import re
 import time
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
 from console.accounts import create_account
 from handoff import store
-from tests.e2e.conftest import Chat, button_titles, texts
+from tests.e2e.conftest import (
+    RASA_TOKEN,
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+    ZALO_OA_APP_ID,
+    ZALO_OA_SECRET,
+    Chat,
+    button_titles,
+    texts,
+)
 
 PASSWORD = "mat-khau-can-bo-1234"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -116,3 +129,117 @@ def test_a_reply_without_the_csrf_token_is_refused(stack, staff_accounts, chat):
     response = lan.http.post(f"/inbox/{chat.sender}/take", data={})
     assert response.status_code == 403
     assert store.open_request_of(chat.sender).state == "waiting"
+
+
+_deliveries = itertools.count(1)
+
+
+class ZaloOACitizen:
+    """A citizen writing to the Official Account: signed events, as Zalo sends them."""
+
+    channel, sent_path = "zalo_oa", "/v3.0/oa/message/cs"
+
+    def __init__(self, stack, user: str) -> None:
+        self.stack, self.user = stack, user
+        self.conversation = f"zalo_oa:{user}"
+
+    def say(self, text: str) -> None:
+        stamp = str(int(time.time() * 1000))
+        event = {
+            "app_id": ZALO_OA_APP_ID,
+            "event_name": "user_send_text",
+            "timestamp": stamp,
+            "sender": {"id": self.user},
+            "recipient": {"id": "388613280878808645"},
+            "message": {"text": text, "msg_id": f"e2e-msg-{next(_deliveries)}"},
+        }
+        raw = json.dumps(event, ensure_ascii=False).encode()
+        mac = hashlib.sha256(ZALO_OA_APP_ID.encode() + raw + stamp.encode() + ZALO_OA_SECRET.encode()).hexdigest()
+        headers = {"content-type": "application/json", "x-zevent-signature": f"mac={mac}"}
+        answer = httpx.post(f"{self.stack.rasa_url}/webhooks/zalo_oa/webhook", content=raw, headers=headers)
+        assert answer.status_code == 200, answer.text
+
+    def received(self) -> list[dict]:
+        """The exact bodies sent to Zalo's consultation-message API for this citizen."""
+        bodies = [json.loads(b) for b in self.stack.platforms.sent(self.sent_path)]
+        return [b for b in bodies if b["recipient"]["user_id"] == self.user]
+
+
+class TelegramCitizen:
+    """A citizen writing to the bot: updates with the webhook's secret header."""
+
+    channel, sent_path = "telegram", f"/bot{TELEGRAM_TOKEN}/sendMessage"
+
+    def __init__(self, stack, user: str) -> None:
+        self.stack, self.user = stack, user
+        self.conversation = f"telegram:{user}"
+
+    def say(self, text: str) -> None:
+        number = next(_deliveries)
+        person = {"id": int(self.user), "is_bot": False, "first_name": "Lan"}
+        update = {
+            "update_id": 900000000 + number,
+            "message": {
+                "message_id": number,
+                "from": person,
+                "chat": {"id": int(self.user), "first_name": "Lan", "type": "private"},
+                "date": int(time.time()),
+                "text": text,
+            },
+        }
+        headers = {"x-telegram-bot-api-secret-token": TELEGRAM_SECRET}
+        answer = httpx.post(f"{self.stack.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers)
+        assert answer.status_code == 200, answer.text
+
+    def received(self) -> list[dict]:
+        """The exact form bodies sent to the Bot API's sendMessage for this chat."""
+        forms = [{k: v[0] for k, v in parse_qs(b.decode()).items()} for b in self.stack.platforms.sent(self.sent_path)]
+        return [f for f in forms if f["chat_id"] == self.user]
+
+
+def wait_until(condition, seconds: float = 40) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+
+
+def citizen_texts(stack, conversation: str) -> list[str]:
+    tracker = httpx.get(f"{stack.rasa_url}/conversations/{conversation}/tracker", params={"token": RASA_TOKEN}).json()
+    return [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
+
+
+def text_of(body: dict) -> str:
+    return body["message"]["text"] if "message" in body else body["text"]
+
+
+@pytest.mark.parametrize("platform", [ZaloOACitizen, TelegramCitizen], ids=["zalo_oa", "telegram"])
+def test_the_same_handoff_over_a_platform(stack, staff_accounts, platform):
+    citizen = platform(stack, "5021873399" if platform is TelegramCitizen else "246845883529100001")
+    citizen.say("cho tôi gặp cán bộ")
+    wait_until(lambda: any("cho cán bộ" in text_of(b) for b in citizen.received()))
+    assert store.open_request_of(citizen.conversation).channel == citizen.channel
+
+    lan = Staff(stack, "canbo.lan")
+    assert lan.post(f"/inbox/{citizen.conversation}/take").headers["location"] == f"/inbox/{citizen.conversation}"
+
+    before = len(citizen.received())
+    citizen.say("alo, có ai không")
+    wait_until(lambda: "alo, có ai không" in citizen_texts(stack, citizen.conversation))
+    time.sleep(1.0)  # the connector would send the busy notice right after Rasa's turn
+    assert len(citizen.received()) == before  # silent while taken
+
+    reply = "Dạ, em là cán bộ Lan, em hỗ trợ anh/chị ạ."
+    assert (
+        lan.post(f"/inbox/{citizen.conversation}/reply", text=reply).headers["location"].endswith(citizen.conversation)
+    )
+    wait_until(lambda: len(citizen.received()) > before)
+    sent = citizen.received()[before]
+    if platform is ZaloOACitizen:
+        assert sent == {"recipient": {"user_id": citizen.user}, "message": {"text": reply}}
+    else:
+        assert sent == {"chat_id": citizen.user, "text": reply}
+
+    assert lan.post(f"/inbox/{citizen.conversation}/close", outcome="Đã trả lời").headers["location"] == "/inbox"
+    wait_until(lambda: len(citizen.received()) > before + 1)
+    assert "tiếp tục hỗ trợ" in text_of(citizen.received()[before + 1])
