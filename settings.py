@@ -90,6 +90,7 @@ class Settings:
     handoff_timezone: str
     handoff_holidays: Path
     handoff_reply_minutes: int
+    tracker_db_url: str  # Rasa's SQL tracker store, read by the console's figures
 
 
 @lru_cache(maxsize=1)
@@ -156,6 +157,7 @@ def get_settings() -> Settings:
         handoff_timezone=env.get("TTHC_HANDOFF_TIMEZONE", "Asia/Ho_Chi_Minh"),
         handoff_holidays=Path(env.get("TTHC_HANDOFF_HOLIDAYS", ROOT / "handoff" / "holidays.yaml")),
         handoff_reply_minutes=int(env.get("TTHC_HANDOFF_REPLY_MINUTES", "15")),
+        tracker_db_url=env.get("TTHC_TRACKER_DB_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"),
     )
 
 

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from console import admin, home, inbox, login, posters
+from console import admin, figures_page, home, inbox, login, posters
 from console.printing import PosterPrinter
 from dossiers import api
 from dossiers.notifier import run_forever
@@ -39,6 +39,7 @@ def create_app(deliver_notifications: bool = True) -> Starlette:
         *home.routes,
         *admin.routes,
         *inbox.routes,
+        *figures_page.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
