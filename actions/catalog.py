@@ -12,6 +12,7 @@ from actions.handoff import offer_person, said_before_this_message
 from actions.responses import send
 from knowledge import catalog_store, store
 from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
+from knowledge.unanswered import record_unanswered
 from nlu.matcher import CONFIDENT_SCORE, is_confident
 from settings import get_settings
 
@@ -61,6 +62,8 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
         return
     candidates = catalog_candidates(tracker)
     if not candidates:
+        channel = tracker.get_latest_input_channel() or "unknown"
+        record_unanswered(tracker.latest_message.get("text") or "", channel, "abstain")
         if said_before_this_message(tracker, "utter_abstain"):  # the citizen insists: a person answers
             offer_person(dispatcher, tracker, "abstained")
         else:

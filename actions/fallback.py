@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import offer_person
 from actions.responses import send
 from knowledge.answers import Answer, Button, payload
+from knowledge.unanswered import record_unanswered
 
 INTENT_LABELS: dict[str, str] = {
     "ask_procedure": "Hỏi về một thủ tục",
@@ -34,6 +35,8 @@ class ActionDefaultAskAffirmation(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         ranking = tracker.latest_message.get("intent_ranking") or []
+        channel = tracker.get_latest_input_channel() or "unknown"
+        record_unanswered(tracker.latest_message.get("text") or "", channel, "fallback")
         names = [r.get("name") for r in ranking if r.get("name") in INTENT_LABELS][:_MAX_CHOICES]
         buttons = [Button(INTENT_LABELS[name], payload(name)) for name in names]
         buttons.append(Button("Không phải", payload("deny")))

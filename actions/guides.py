@@ -40,8 +40,8 @@ from knowledge import store
 from knowledge.answers import Answer, Button, payload, short_title
 from knowledge.guides import all_guides, guide_for_intent
 from knowledge.schema import ProcedureCard
+from knowledge.unanswered import LOW_RATING, last_question, record_unanswered
 
-LOW_RATING = 2  # a rating of 1 or 2 opens a handoff
 CHECKED = Button("Tôi đã xem xong", payload("guide_checked"))
 COPY_TIP = (
     "Nếu chỉ có giấy tờ bản giấy, anh/chị chụp ảnh rõ nét bản chính, hoặc xin bản sao điện tử có chứng thực "
@@ -373,6 +373,8 @@ class ActionRate(Action):
                 Rating(guide=progress.guide, procedure_id=progress.procedure_id, channel=channel, score=int(score))
             )
             session.delete(progress)
+        if int(score) <= LOW_RATING:
+            record_unanswered(last_question(tracker.events) or "", channel, "low_rating", progress.procedure_id)
         dispatcher.utter_message(response="utter_thanks_for_rating")
         if int(score) <= LOW_RATING:  # the help did not help: a person follows up
             offer_person(dispatcher, tracker, "low_rating")

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from handoff import store
 from handoff.hours import office_schedule, say_when
 from handoff.rasa_api import MARK
+from knowledge.unanswered import denied_question, record_unanswered
 from settings import get_settings
 
 STAFF_REPLY_ACTION = "action_staff_reply"
@@ -71,6 +72,9 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        denied = denied_question(tracker.events)
+        if denied is not None:  # "Không phải, gặp cán bộ" after the cards offered: the editors look at it
+            record_unanswered(denied.text, tracker.get_latest_input_channel() or "unknown", "denied", denied.card)
         offer_person(dispatcher, tracker, "asked")
         return []
 

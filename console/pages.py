@@ -45,10 +45,10 @@ templates = Environment(
 )
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page of ``console/templates/`` inside the layout (``base.html``)."""
     user = current_user(request)
-    html = templates.get_template(name).render(
+    html = templates.get_template(template).render(
         request=request,
         user=user,
         can=lambda *roles: user is not None and has_role(user, roles),

@@ -87,6 +87,9 @@ def save_draft(card: Card, opened: EditState, author: str, session: Session) -> 
     current = _state(session, card.kind, card.id)
     if current != opened:
         raise StaleEdit
+    errors = store.check_with_current(card, session)
+    if errors:
+        raise store.CardImportError(errors)
     data = card.model_dump(mode="json")
     if current.draft == 0:
         session.add(CardDraft(kind=card.kind, id=card.id, data=data, base_version=current.published, version=1,

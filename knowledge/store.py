@@ -117,11 +117,16 @@ def save_card(card: Card, author: str, session: Session | None = None) -> bool:
     if session is None:
         with session_scope() as own:
             return save_card(card, author, own)
-    others = [c for c in _current_cards(session) if (c.kind, c.id) != (card.kind, card.id)]
-    errors = check_cards([*others, card])
+    errors = check_with_current(card, session)
     if errors:
         raise CardImportError(errors)
     return _upsert(session, card, author)
+
+
+def check_with_current(card: Card, session: Session) -> list[CardError]:
+    """``check_cards`` of ``card`` among the other current cards."""
+    others = [c for c in _current_cards(session) if (c.kind, c.id) != (card.kind, card.id)]
+    return check_cards([*others, card])
 
 
 def _upsert(session: Session, card: Card, author: str) -> bool:

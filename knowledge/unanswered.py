@@ -11,9 +11,11 @@ counts up its row. The console groups similar rows at read time (``groups``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import JSON, Integer, String, Text, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +26,7 @@ from nlu.text import mask_for_analysis, normalize
 
 logger = logging.getLogger(__name__)
 
+LOW_RATING = 2  # a rating of the help at or below this is a question the assistant did not answer well
 REASONS = {
     "fallback": "Trợ lý không hiểu",
     "abstain": "Không có thẻ phù hợp",
@@ -83,6 +86,51 @@ def record_unanswered(
                 row.status = "open"
     except SQLAlchemyError as exc:
         logger.warning("Could not keep an unanswered question (%s).", type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Denied:
+    text: str  # the citizen's question
+    card: str | None  # the first card they were offered
+
+
+def denied_question(events: list[dict[str, Any]]) -> Denied | None:
+    """The question a citizen answered "Không phải" to: the latest user event is the
+    payload of a "Không phải..." button of the bot's last offer, and the question is
+    the user's message before that offer. Plain dicts (Rasa's events), no Rasa import."""
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    bots = [i for i, e in enumerate(events) if e.get("event") == "bot"]
+    if len(users) < 2 or not bots:
+        return None
+    offer = events[bots[-1]]
+    buttons = (offer.get("data") or {}).get("buttons") or []
+    refusals = {b.get("payload") for b in buttons if str(b.get("title", "")).startswith("Không phải")}
+    if events[users[-1]].get("text") not in refusals or bots[-1] < users[-2]:
+        return None
+    question = str(events[users[-2]].get("text") or "")
+    if question.startswith("/"):
+        return None
+    offered = [_payload_procedure(str(b.get("payload", ""))) for b in buttons]
+    return Denied(question, next((card for card in offered if card), None))
+
+
+def _payload_procedure(payload: str) -> str | None:
+    if not payload.startswith("/ask_procedure{"):
+        return None
+    try:
+        value = json.loads(payload[len("/ask_procedure") :]).get("procedure")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def last_question(events: list[dict[str, Any]]) -> str | None:
+    """The citizen's last typed message (not a button's payload)."""
+    for event in reversed(events):
+        text = event.get("text") if event.get("event") == "user" else None
+        if isinstance(text, str) and text.strip() and not text.startswith("/") and not text.strip().isdigit():
+            return text
+    return None
 
 
 @dataclass

@@ -15,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -65,7 +66,10 @@ class CardSource:
 
 
 def _engine_env_url(url: str) -> str:
-    """The app names psycopg 3 (SQLAlchemy 2); the engine has SQLAlchemy 1.4 and psycopg2."""
+    """The app names psycopg 3 (SQLAlchemy 2); the engine has SQLAlchemy 1.4 and psycopg2.
+    The console (app environment) runs a CardSource too, with the URL as it is."""
+    if not sqlalchemy.__version__.startswith("1."):
+        return url
     return url.replace("postgresql+psycopg://", "postgresql+psycopg2://", 1)
 
 

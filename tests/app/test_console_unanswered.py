@@ -1,0 +1,139 @@
+"""Unanswered questions (SQLite and PostgreSQL): collected by the actions,
+masked before storage, grouped, shown with what the matcher says now, and
+attached to a card so that the matcher names it — without retraining."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import text
+
+from actions.catalog import answer_without_card
+from actions.fallback import ActionDefaultAskAffirmation
+from actions.guides import ActionRate
+from actions.handoff import ActionHandoff
+from actions.models import GuideProgress
+from console.unanswered_pages import matcher_now
+from database import get_engine, session_scope
+from knowledge import store, unanswered
+from knowledge.answers import ask_which_of, payload
+from settings import get_settings
+from tests.app.console_client import account, client, csrf, login
+
+PERSONAL = "cccd 012345678901, sdt 0912.345.678, hồ sơ 000.00.15.H29-240301-0012, mail an.nguyen@gmail.com"
+QUESTION = "bé nhà em mới oe oe cần làm gì"
+
+
+@pytest.fixture
+def cards(database_url, monkeypatch):
+    monkeypatch.setenv("TTHC_CONSOLE_KEY", "test-console-key-0123456789abcdef")
+    get_settings.cache_clear()
+    store.import_files()
+    return database_url
+
+
+def _tracker(text_: str, events: list[dict] | None = None, channel: str = "zalo_oa") -> Tracker:
+    latest = {"text": text_, "intent": {"name": "nlu_fallback"}, "intent_ranking": [], "entities": []}
+    events = events if events is not None else [{"event": "user", "text": text_, "input_channel": channel}]
+    return Tracker("zalo_oa:123", {}, latest, events, False, None, {}, channel)
+
+
+def test_personal_data_is_masked_before_it_is_stored(cards):
+    unanswered.record_unanswered(f"làm lại giấy tờ, {PERSONAL}", "zalo_oa", "fallback")
+    with get_engine().connect() as connection:
+        stored = " ".join(
+            " ".join(map(str, row)) for row in connection.execute(text("SELECT * FROM unanswered_questions"))
+        )
+    for secret in ("012345678901", "0912", "345.678", "H29-240301", "240301-0012", "an.nguyen", "gmail"):
+        assert secret not in stored
+    assert "[mã hồ sơ]" in stored and "[email]" in stored and "************" in stored
+
+
+def test_the_actions_collect_fallbacks_abstentions_refusals_and_low_ratings(cards):
+    ActionDefaultAskAffirmation().run(CollectingDispatcher(), _tracker("xin cái giấy gì đó 0912345678"), {})
+    answer_without_card(CollectingDispatcher(), _tracker("thủ tục nuôi rồng"))
+    offer = ask_which_of([(payload("ask_procedure", procedure="khai-sinh"), "Đăng ký khai sinh")])
+    events = [
+        {"event": "user", "text": "giấy cho em bé hàng xóm"},
+        {"event": "bot", "text": offer.text, "data": {"buttons": [b.__dict__ for b in offer.buttons]}},
+        {"event": "user", "text": payload("handoff"), "input_channel": "telegram"},
+    ]
+    ActionHandoff().run(CollectingDispatcher(), _tracker(payload("handoff"), events, "telegram"), {})
+    ActionHandoff().run(CollectingDispatcher(), _tracker(payload("handoff")), {})  # no offer before: not a refusal
+    by_text = {g.lead.text: g for g in unanswered.groups()}
+    assert by_text["xin cái giấy gì đó **********"].reasons == {"fallback": 1}
+    assert by_text["thủ tục nuôi rồng"].reasons == {"abstain": 1}
+    denied = by_text["giấy cho em bé hàng xóm"]
+    assert denied.reasons == {"denied": 1} and denied.channels == {"telegram": 1}
+    with session_scope() as session:
+        session.add(GuideProgress(sender_id="zalo_oa:123", guide="submit", phase="rating", procedure_id="ho-chieu",
+                                  step=0, trouble_step=0, have=[]))  # fmt: skip
+    rating = [{"event": "user", "text": "làm hộ chiếu online bị lỗi mãi", "input_channel": "zalo_oa"},
+              {"event": "user", "text": '/rate{"score": "1"}', "input_channel": "zalo_oa"}]  # fmt: skip
+    rated = Tracker("zalo_oa:123", {}, {"text": '/rate{"score": "1"}', "entities": [{"entity": "score", "value": "1"}]},
+                    rating, False, None, {}, "zalo_oa")  # fmt: skip
+    ActionRate().run(CollectingDispatcher(), rated, {})
+    by_text = {g.lead.text: g for g in unanswered.groups()}
+    assert by_text["làm hộ chiếu online bị lỗi mãi"].reasons == {"low_rating": 1}
+    assert unanswered.open_counts_by_card() == {"khai-sinh": 1, "ho-chieu": 1}
+    assert len(by_text) == 4
+
+
+def test_the_same_question_counts_up_and_similar_ones_group(cards):
+    t0 = dt.datetime(2026, 5, 1, 8, tzinfo=dt.timezone.utc)
+    unanswered.record_unanswered("Làm giấy phép nuôi chim yến ở đâu?", "zalo_oa", "abstain", now=t0)
+    unanswered.record_unanswered("lam giay phep nuoi chim yen o dau", "web", "abstain", now=t0 + dt.timedelta(days=1))
+    unanswered.record_unanswered(
+        "làm giấy phép nuôi chim yến ở đâu ạ", "telegram", "fallback", now=t0 + dt.timedelta(days=2)
+    )
+    unanswered.record_unanswered("đổi tên cho con trai", "web", "fallback", now=t0)
+    groups = unanswered.groups()
+    assert len(groups) == 2
+    birds = groups[0]
+    assert birds.count == 3 and len(birds.rows) == 2  # the unaccented one is the same question
+    assert birds.channels == {"zalo_oa": 1, "web": 1, "telegram": 1}
+    assert (birds.first_seen, birds.last_seen) == (t0, t0 + dt.timedelta(days=2))
+
+
+def test_attaching_a_question_to_a_card_makes_the_matcher_name_it_without_retraining(cards):
+    names = {c.id: c.name for c in store.all_cards()}
+    before = matcher_now(QUESTION, names)
+    assert before.card != "khai-sinh"
+    unanswered.record_unanswered(QUESTION, "zalo_oa", "fallback")
+    account("bien.tap", "editor")
+    web = client()
+    login(web, "bien.tap")
+    page = web.get("/unanswered")
+    assert page.status_code == 200 and QUESTION in page.text
+    [group] = unanswered.groups()
+    response = web.post(
+        "/unanswered/attach",
+        data={"ids": group.ids, "card_id": "khai-sinh", "question": QUESTION, "csrf_token": csrf(page.text)},
+    )
+    assert response.status_code == 303
+    assert QUESTION in store.get_card("procedure", "khai-sinh").examples
+    assert unanswered.groups() == [] and len(unanswered.groups("attached")) == 1
+    time.sleep(1.1)  # the matcher re-reads changed cards at most every second in the console
+    assert matcher_now(QUESTION, names).card == "khai-sinh"
+    with session_scope() as session:
+        actions = [row[0] for row in session.execute(text("SELECT action FROM console_audit"))]
+    assert "unanswered_attach" in actions
+
+
+def test_marking_handled_and_a_new_question_reopens(cards):
+    unanswered.record_unanswered("hỏi vu vơ", "web", "fallback")
+    account("bien.tap", "editor")
+    web = client()
+    token = login(web, "bien.tap")
+    [group] = unanswered.groups()
+    assert web.post("/unanswered/handled", data={"ids": group.ids, "csrf_token": token}).status_code == 303
+    assert unanswered.groups() == []
+    assert "hỏi vu vơ" in web.get("/unanswered?status=handled").text
+    unanswered.record_unanswered("hỏi vu vơ", "web", "fallback")
+    assert [g.lead.text for g in unanswered.groups()] == ["hỏi vu vơ"]
+    new_card = web.get("/cards/new?question=h%E1%BB%8Fi%20vu%20v%C6%A1")
+    assert "hỏi vu vơ" in new_card.text
