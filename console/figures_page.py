@@ -22,7 +22,7 @@ from handoff.hours import office_schedule
 NAV.append(("/figures", "Số liệu", ("staff",)))
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-CHART_WIDTH, CHART_HEIGHT, BAR_GAP = 640, 200, 4
+CHART_WIDTH, CHART_HEIGHT, BAR_GAP, MAX_BAR_WIDTH = 640, 200, 4, 60
 
 
 class BadWindow(ValueError):
@@ -59,7 +59,7 @@ def bar_chart(title: str, values: list[tuple[str, int]]) -> Chart:
     """A bar chart as inline SVG (no script, no external service); the table
     next to it carries the same numbers for screen readers."""
     top = max((v for _, v in values), default=0) or 1
-    width = max(1, (CHART_WIDTH - BAR_GAP * len(values)) // max(1, len(values)))
+    width = min(MAX_BAR_WIDTH, max(1, (CHART_WIDTH - BAR_GAP * len(values)) // max(1, len(values))))
     parts = [
         f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT + 20}" role="img" aria-label="{escape(title)}">'
     ]

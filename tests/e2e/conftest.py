@@ -194,6 +194,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
     get_settings.cache_clear()
     endpoints = work / "endpoints.yml"
     tracker_db = work / "tracker.db"
+    env["TTHC_TRACKER_DB_URL"] = f"sqlite:///{tracker_db}"  # the console's figures read it
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         "  headers:\n    X-Action-Token: ${TTHC_ACTION_TOKEN}\n"
