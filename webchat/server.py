@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -102,7 +103,7 @@ async def updates(request: Request) -> JSONResponse:
     except InvalidSession as exc:
         return _error(401, str(exc))
     nothing = _json({"messages": [], "after": after})
-    if await run_in_threadpool(handoffs.latest_for, sender) is None:
+    if not await run_in_threadpool(_handed_over, sender):
         return nothing  # never handed over: no need to ask Rasa
     try:
         events = await rasa_api.events(request.app.state.http, sender)
@@ -116,6 +117,24 @@ async def updates(request: Request) -> JSONResponse:
         if (reply := _reply({"text": e.get("text")}))
     ]
     return _json({"messages": messages, "after": max([after, *(_stamp(e) for e in said)])})
+
+
+def _handed_over(conversation: str) -> bool:
+    """Whether the conversation ever had a handoff (the database down: no)."""
+    try:
+        return handoffs.latest_for(conversation) is not None
+    except SQLAlchemyError as exc:
+        logger.warning("Handoffs unreadable: %s", type(exc).__name__)
+        return False
+
+
+def _taken(conversation: str) -> bool:
+    """Whether a person has the conversation (the database down: no, so the citizen hears the busy text)."""
+    try:
+        return handoffs.is_taken(conversation)
+    except SQLAlchemyError as exc:
+        logger.warning("Handoffs unreadable: %s", type(exc).__name__)
+        return False
 
 
 def _stamp(event: dict) -> float:
@@ -155,7 +174,7 @@ async def _relay(http: httpx.AsyncClient, sender: str, message: str) -> JSONResp
         logger.warning("Rasa did not answer the web chat: %s", type(exc).__name__)
         return _error(503, BUSY)
     replies = [reply for r in raw if isinstance(r, dict) and (reply := _reply(r))] if isinstance(raw, list) else []
-    if not replies and await run_in_threadpool(handoffs.is_taken, sender):
+    if not replies and await run_in_threadpool(_taken, sender):
         return _json([])  # a person answers this conversation: the assistant is paused
     if not replies:
         # Rasa says nothing when an action fails (the action server is down, say).
