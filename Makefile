@@ -27,7 +27,7 @@ help:
 	@echo "make bench  - speed and memory of understanding (docs/benchmarks.md)"
 	@echo "make audit  - known vulnerabilities of both environments' packages (accepted ones: README)"
 
-setup: $(ENGINE)/.ready $(APP)/.ready var/.cards var/.catalog var/.chromium var/.nginx
+setup: $(ENGINE)/.ready $(APP)/.ready var/.cards var/.catalog var/.chromium var/.nginx tests/e2e/axe/node_modules/.ready
 
 $(ENGINE)/.ready: pyproject.toml requirements/constraints.txt scripts/requirements.py
 	@PY310=$$(scripts/find-python310) && { [ -x $(ENGINE)/bin/python ] || $$PY310 -m venv $(ENGINE); }
@@ -47,6 +47,11 @@ $(APP)/.ready: pyproject.toml scripts/requirements.py
 var/.chromium:
 	@mkdir -p var
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	touch $@
+
+# axe-core (npm, pinned by its lock file): the browser tests inject it into the console's pages.
+tests/e2e/axe/node_modules/.ready: tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	cd tests/e2e/axe && npm ci --no-audit --no-fund --silent
 	touch $@
 
 # Debian's nginx: the reverse proxy (deploy/nginx.conf), tested in front of the stack.

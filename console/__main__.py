@@ -41,6 +41,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve, or run the command in ``argv`` (``python -m console`` passes its arguments)."""
     parser = argparse.ArgumentParser(prog="python -m console", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command")
     admin = commands.add_parser("create-admin", help="create the first admin (asks for the password)")
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     account.add_argument("username")
     account.add_argument("--role", choices=ROLES, required=True)
     account.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv or [])
     if args.command is None:
         serve()
         return
@@ -67,4 +68,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -86,7 +86,9 @@ def import_files(paths: list[Path] | None = None, author: str = "seed", force: b
     (an editor, in the database) is kept as it is unless ``force``: re-seeding
     must never silently undo an editor's correction.
     """
-    cards, errors = validate_files(paths)
+    # Checks across cards run on the cards as they would be after the import, so
+    # a province may import only some cards, referring to ones already loaded.
+    cards, errors = load_cards(paths if paths is not None else card_files())
     if errors:
         raise CardImportError(errors)
     with session_scope() as session:

@@ -1,0 +1,204 @@
+"""Import and export of cards in the seed format (``knowledge/cards/``'s
+YAML layout), so a province starts from the repository's cards and keeps its
+own.
+
+An import is shown first: each card new, changed (which fields), unchanged,
+or kept because an editor changed it in the console since (a seed import
+never overwrites that unless an admin says so), and every error with its
+file and field. Nothing changes until the editor confirms, and then all or
+nothing (``knowledge.store.import_files``). The confirmation carries the
+uploaded files back in the form and is validated again, so what is imported
+is exactly what was shown.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import yaml
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from console import audit
+from console.auth import current_user, has_role, requires_role
+from console.pages import render
+from knowledge import drafts, store
+from knowledge.loader import CardError, load_cards
+from knowledge.schema import Card
+
+MAX_BYTES = 5_000_000
+MAX_FILES = 1000
+SEED_AUTHOR = "seed"  # imports count as seed content; an editor's own edits are "edited since"
+FOLDERS = ("procedures", "life_events")
+
+
+class UploadRefused(ValueError):
+    """The upload is not cards in the seed layout; the message is Vietnamese."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    card: Card
+    status: str  # new | changed | same | kept
+    fields: list[str]
+
+
+def bundle_of(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
+    """Uploaded YAML files and zip archives as ``{"procedures/x.yaml": text}``."""
+    bundle: dict[str, str] = {}
+    total = 0
+    for name, content in uploads:
+        total += len(content)
+        if total > MAX_BYTES:
+            raise UploadRefused("Tệp tải lên quá lớn (tối đa 5 MB).")
+        if name.lower().endswith(".zip"):
+            bundle |= _from_zip(content)
+        elif name.lower().endswith((".yaml", ".yml")):
+            text = _text(content, name)
+            bundle[f"{_folder_of(text)}/{PurePosixPath(name).stem}.yaml"] = text
+        elif name:
+            raise UploadRefused(f"Tệp {name}: chỉ nhận tệp .yaml hoặc .zip.")
+    if not bundle:
+        raise UploadRefused("Anh/chị chọn ít nhất một tệp thẻ (.yaml) hoặc một tệp .zip.")
+    return bundle
+
+
+def _from_zip(content: bytes) -> dict[str, str]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise UploadRefused("Tệp .zip bị hỏng.") from None
+    members = [m for m in archive.infolist() if not m.is_dir() and m.filename.endswith((".yaml", ".yml"))]
+    if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_BYTES:
+        raise UploadRefused("Tệp .zip chứa quá nhiều hoặc quá lớn.")
+    found: dict[str, str] = {}
+    for member in members:
+        path = PurePosixPath(member.filename)
+        if path.parent.name in FOLDERS:
+            found[f"{path.parent.name}/{path.stem}.yaml"] = _text(archive.read(member), member.filename)
+    return found
+
+
+def _text(content: bytes, name: str) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UploadRefused(f"Tệp {name} không phải văn bản UTF-8.") from None
+
+
+def _folder_of(text: str) -> str:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return "procedures"  # the loader reports the YAML error with the file's name
+    return "life_events" if isinstance(raw, dict) and raw.get("kind") == "life_event" else "procedures"
+
+
+def _written(bundle: dict[str, str], directory: Path) -> list[Path]:
+    paths = []
+    for relative, text in sorted(bundle.items()):
+        folder, _, name = relative.partition("/")
+        if folder not in FOLDERS or "/" in name or not name.endswith(".yaml") or name.startswith("."):
+            raise UploadRefused(f"Đường dẫn không hợp lệ: {relative}")
+        path = directory / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def plan(bundle: dict[str, str]) -> tuple[list[Planned], list[CardError]]:
+    """What an import would do, and what is wrong with it (file names relative)."""
+    with tempfile.TemporaryDirectory() as folder:
+        cards, errors = load_cards(_written(bundle, Path(folder)))
+        errors = [CardError(e.file.replace(folder + "/", ""), e.field, e.message) for e in errors]
+    incoming = {(c.kind, c.id): c for c in cards}
+    after = {(c.kind, c.id): c for c in store.all_cards()} | incoming
+    errors += [e for e in store.check_cards(list(after.values())) if tuple(e.file.split("/", 1)) in incoming]
+    planned = []
+    for card in sorted(cards, key=lambda c: (c.kind, c.id)):
+        current = store.get_card(card.kind, card.id)
+        if current is None:
+            planned.append(Planned(card, "new", []))
+            continue
+        old, new = current.model_dump(mode="json"), card.model_dump(mode="json")
+        fields = sorted(k for k in new if new[k] != old.get(k))
+        history = drafts.revisions(card.kind, card.id)
+        edited = bool(history) and history[0].author != SEED_AUTHOR
+        planned.append(Planned(card, "same" if not fields else "kept" if edited else "changed", fields))
+    return planned, errors
+
+
+@requires_role("editor")
+async def page(request: Request) -> Response:
+    return render(request, "transfer.html", planned=None, errors=[], bundle="", message=None, result=None)
+
+
+@requires_role("editor")
+async def export(request: Request) -> Response:
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as folder:
+        count = store.export_cards(Path(folder))
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(Path(folder).rglob("*.yaml")):
+                archive.write(path, f"cards/{path.relative_to(folder)}")
+    audit.record(None, current_user(request), "cards_export", "cards", {"cards": count})
+    headers = {"content-disposition": 'attachment; filename="the-thu-tuc.zip"', "cache-control": "no-store"}
+    return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
+
+
+@requires_role("editor")
+async def preview(request: Request) -> Response:
+    form = await request.form(max_part_size=MAX_BYTES)
+    uploads = []
+    for item in form.getlist("files"):
+        if isinstance(item, UploadFile):
+            uploads.append((item.filename or "", await item.read(MAX_BYTES + 1)))
+    try:
+        bundle = bundle_of(uploads)
+        planned, errors = plan(bundle)
+    except UploadRefused as refused:
+        return render(request, "transfer.html", status_code=400, planned=None, errors=[], bundle="",
+                      message=str(refused), result=None)  # fmt: skip
+    return render(request, "transfer.html", planned=planned, errors=errors, bundle=json.dumps(bundle),
+                  message=None, result=None)  # fmt: skip
+
+
+@requires_role("editor")
+async def confirm(request: Request) -> Response:
+    form = await request.form(max_part_size=MAX_BYTES * 2)
+    account = current_user(request)
+    assert account is not None
+    force = form.get("force") == "1" and has_role(account, ("admin",))
+    try:
+        bundle = json.loads(str(form.get("bundle", "")))
+        if not isinstance(bundle, dict) or not all(isinstance(v, str) for v in bundle.values()):
+            raise UploadRefused("Dữ liệu nhập không hợp lệ.")
+        with tempfile.TemporaryDirectory() as folder:
+            result = store.import_files(_written(bundle, Path(folder)), author=SEED_AUTHOR, force=force)
+    except (ValueError, UploadRefused) as refused:
+        message = str(refused) if isinstance(refused, UploadRefused) else "Dữ liệu nhập không hợp lệ."
+        return render(request, "transfer.html", status_code=400, planned=None, errors=[], bundle="", message=message,
+                      result=None)  # fmt: skip
+    except store.CardImportError as refused:
+        return render(request, "transfer.html", status_code=400, planned=None, errors=refused.errors, bundle="",
+                      message="Không nhập thẻ nào: có lỗi.", result=None)  # fmt: skip
+    audit.record(
+        None, account, "cards_import", "cards", {"changed": result.changed, "kept": result.kept, "force": force}
+    )
+    return render(request, "transfer.html", planned=None, errors=[], bundle="", message=None, result=result)
+
+
+routes = [
+    Route("/transfer", page, methods=["GET"]),
+    Route("/transfer/export", export, methods=["GET"]),
+    Route("/transfer/preview", preview, methods=["POST"]),
+    Route("/transfer/import", confirm, methods=["POST"]),
+]
