@@ -74,12 +74,16 @@ def test_a_web_citizen_gets_a_person_and_then_the_assistant_again(stack, staff_a
     assert "15 phút" in asked and "1900 0000" in asked
     conversation = chat.sender
     assert store.open_request_of(conversation).state == "waiting"
+    # A bare number right after is a phone number to call back (not a dossier code's digits).
+    assert "đã ghi lại số điện thoại" in texts(chat.say("0912 345 678"))
 
     lan, minh = Staff(stack, "canbo.lan"), Staff(stack, "canbo.minh")
     listing = lan.http.get("/inbox").text
     assert f'href="/inbox/{conversation}"' in listing
     assert "cho tôi gặp cán bộ" in listing  # the last messages
     assert "Web" in listing and "Công dân yêu cầu" in listing
+    assert "09******78" in listing and "0912345678" not in listing and "0912 345 678" not in listing
+    assert "0912345678" in lan.http.get(f"/inbox/{conversation}").text  # whole inside the conversation only
 
     assert lan.post(f"/inbox/{conversation}/take").headers["location"] == f"/inbox/{conversation}"
     # The second staff member is told someone else was first.
