@@ -84,6 +84,13 @@ class Settings:
     console_login_max_failures: int
     console_login_lock_minutes: int
     review_months: int  # cards not reviewed for this long are flagged in the console
+    # Handoff to a person (handoff/): the office's working hours, its time
+    # zone, the public holidays file, and the reply time citizens are promised.
+    handoff_hours: str
+    handoff_timezone: str
+    handoff_holidays: Path
+    handoff_reply_minutes: int
+    tracker_db_url: str  # Rasa's SQL tracker store, read by the console's figures
 
 
 @lru_cache(maxsize=1)
@@ -146,6 +153,11 @@ def get_settings() -> Settings:
         console_login_max_failures=int(env.get("TTHC_CONSOLE_LOGIN_MAX_FAILURES", "6")),
         console_login_lock_minutes=int(env.get("TTHC_CONSOLE_LOGIN_LOCK_MINUTES", "15")),
         review_months=int(env.get("TTHC_REVIEW_MONTHS", "12")),
+        handoff_hours=env.get("TTHC_HANDOFF_HOURS", "mon-fri 07:30-11:30,13:30-17:00; sat 07:30-11:30"),
+        handoff_timezone=env.get("TTHC_HANDOFF_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        handoff_holidays=Path(env.get("TTHC_HANDOFF_HOLIDAYS", ROOT / "handoff" / "holidays.yaml")),
+        handoff_reply_minutes=int(env.get("TTHC_HANDOFF_REPLY_MINUTES", "15")),
+        tracker_db_url=env.get("TTHC_TRACKER_DB_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"),
     )
 
 

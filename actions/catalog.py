@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import entity
+from actions.handoff import offer_person, said_before_this_message
 from actions.responses import send
 from knowledge import catalog_store, store
 from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
@@ -63,7 +64,10 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
     if not candidates:
         channel = tracker.get_latest_input_channel() or "unknown"
         record_unanswered(tracker.latest_message.get("text") or "", channel, "abstain")
-        dispatcher.utter_message(response="utter_abstain")
+        if said_before_this_message(tracker, "utter_abstain"):  # the citizen insists: a person answers
+            offer_person(dispatcher, tracker, "abstained")
+        else:
+            dispatcher.utter_message(response="utter_abstain")
         return
     top = candidates[0]
     if (

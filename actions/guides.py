@@ -21,6 +21,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import candidates_of, entity, resolve_procedure
+from actions.handoff import offer_person
 from actions.models import GuideProgress, Rating
 from actions.responses import send
 from actions.walkthrough import (
@@ -375,4 +376,6 @@ class ActionRate(Action):
         if int(score) <= LOW_RATING:
             record_unanswered(last_question(tracker.events) or "", channel, "low_rating", progress.procedure_id)
         dispatcher.utter_message(response="utter_thanks_for_rating")
+        if int(score) <= LOW_RATING:  # the help did not help: a person follows up
+            offer_person(dispatcher, tracker, "low_rating")
         return []

@@ -14,7 +14,8 @@ a ``ToRasa`` or a ``Notice``). Everything else happens here, once:
 - a text longer than ``MAX_TEXT_CHARS`` never reaches Rasa: the citizen is
   asked for a shorter question;
 - no silence: a turn in which Rasa sent nothing (the action server is down,
-  Rasa failed) ends with ``BUSY``.
+  Rasa failed) ends with ``BUSY`` — unless a person has taken the
+  conversation (Rasa's pause, ``handoff/``): then the assistant stays silent.
 
 Nothing here logs what a citizen wrote or who wrote it.
 """
@@ -95,6 +96,7 @@ class WebhookInput(InputChannel, Generic[Event]):
     def __init__(self, deliveries: Deliveries | None = None) -> None:
         self.background = Background()
         self._deliveries = deliveries or Deliveries(None)
+        self._agent: Any = None  # Rasa's agent, seen on the first delivery (its tracker store)
 
     # -- What each connector writes -------------------------------------------
 
@@ -131,6 +133,7 @@ class WebhookInput(InputChannel, Generic[Event]):
             except Rejected as error:
                 logger.warning("%s webhook refused: %s", self.platform, error.reason)
                 return response.json({"error": error.reason}, status=error.status)
+            self._agent = getattr(request.app.ctx, "agent", None)
             self._take(event, on_new_message)
             return response.json({"status": "ok"})
 
@@ -177,9 +180,21 @@ class WebhookInput(InputChannel, Generic[Event]):
             await on_new_message(message)
         except Exception as exc:
             logger.error("%s: Rasa failed on a message: %s at %s", self.platform, type(exc).__name__, where(exc))
-        if output.sent == 0:
+        if output.sent == 0 and not await self._paused(conversation):
             logger.warning("%s: a turn ended with no message sent; sending the busy notice", self.platform)
             await self._tell(Notice(work.user, BUSY))
+
+    async def _paused(self, conversation: str) -> bool:
+        """Whether a person has taken the conversation (the assistant is paused on purpose)."""
+        tracker_store = getattr(self._agent, "tracker_store", None)
+        if tracker_store is None:
+            return False
+        try:
+            tracker = await tracker_store.retrieve(conversation)
+        except Exception as exc:
+            logger.warning("%s: pause state unreadable: %s", self.platform, type(exc).__name__)
+            return False
+        return tracker is not None and tracker.is_paused()
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

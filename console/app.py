@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from console import admin, cards, home, login, posters, transfer, unanswered_pages
+from console import admin, cards, figures_page, home, inbox, login, posters, transfer, unanswered_pages
 from console.printing import PosterPrinter
 from dossiers import api
 from dossiers.notifier import run_forever
@@ -41,6 +41,8 @@ def create_app(deliver_notifications: bool = True) -> Starlette:
         *cards.routes,
         *unanswered_pages.routes,
         *transfer.routes,
+        *inbox.routes,
+        *figures_page.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -5,6 +5,7 @@ from alembic import context
 import actions.models  # noqa: F401 - registers the tables
 import console.models  # noqa: F401
 import dossiers.models  # noqa: F401
+import handoff.models  # noqa: F401
 import knowledge.drafts
 import knowledge.models
 import knowledge.unanswered  # noqa: F401

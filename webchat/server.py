@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from handoff import rasa_api
+from handoff import store as handoffs
 from settings import get_settings
 from webapp import BadRequest, read_json_object
 from webchat.headers import SecurityHeaders
@@ -35,6 +39,7 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_MESSAGE_CHARS = 2000
 MAX_BODY_BYTES = 16_384
+POLLS_PER_MINUTE = 60  # the page asks for staff replies every few seconds
 BUSY = "Dạ, hệ thống đang bận, anh/chị vui lòng thử lại sau ít phút."
 TOO_FAST = "Dạ, anh/chị gửi hơi nhanh, anh/chị vui lòng đợi một chút rồi gửi lại ạ."
 
@@ -80,6 +85,63 @@ async def chat(request: Request) -> JSONResponse:
     return await _relay(request.app.state.http, sender, message)
 
 
+async def updates(request: Request) -> JSONResponse:
+    """What a person said in the conversation since ``after`` (Rasa's
+    timestamp of the last one the page showed): staff replies and the
+    hand-back, which Rasa's REST channel cannot push to a page."""
+    refused = _too_fast(request, request.app.state.poll_limit)
+    if refused is not None:
+        return refused
+    try:
+        payload = await read_json_object(request, MAX_BODY_BYTES)
+        sender = request.app.state.sessions.conversation(payload.get("session"))
+        after = payload.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int | float) or not math.isfinite(after):
+            raise BadRequest(422, "after must be a number")
+    except BadRequest as exc:
+        return _error(exc.status, exc.reason)
+    except InvalidSession as exc:
+        return _error(401, str(exc))
+    nothing = _json({"messages": [], "after": after})
+    if not await run_in_threadpool(_handed_over, sender):
+        return nothing  # never handed over: no need to ask Rasa
+    try:
+        events = await rasa_api.events(request.app.state.http, sender)
+    except rasa_api.RasaUnavailable as exc:
+        logger.warning("Rasa did not give the web chat its staff replies: %s", exc)
+        return nothing  # the page asks again shortly
+    said = [e for e in events if rasa_api.said_by_console(e) and _stamp(e) > after]
+    messages = [
+        {**reply, "from": "staff" if rasa_api.staff_said(e) else "assistant"}
+        for e in said
+        if (reply := _reply({"text": e.get("text")}))
+    ]
+    return _json({"messages": messages, "after": max([after, *(_stamp(e) for e in said)])})
+
+
+def _handed_over(conversation: str) -> bool:
+    """Whether the conversation ever had a handoff (the database down: no)."""
+    try:
+        return handoffs.latest_for(conversation) is not None
+    except SQLAlchemyError as exc:
+        logger.warning("Handoffs unreadable: %s", type(exc).__name__)
+        return False
+
+
+def _taken(conversation: str) -> bool:
+    """Whether a person has the conversation (the database down: no, so the citizen hears the busy text)."""
+    try:
+        return handoffs.is_taken(conversation)
+    except SQLAlchemyError as exc:
+        logger.warning("Handoffs unreadable: %s", type(exc).__name__)
+        return False
+
+
+def _stamp(event: dict) -> float:
+    stamp = event.get("timestamp")
+    return float(stamp) if isinstance(stamp, int | float) else 0.0
+
+
 def _message(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(422, "message must be a non-empty string")
@@ -112,6 +174,8 @@ async def _relay(http: httpx.AsyncClient, sender: str, message: str) -> JSONResp
         logger.warning("Rasa did not answer the web chat: %s", type(exc).__name__)
         return _error(503, BUSY)
     replies = [reply for r in raw if isinstance(r, dict) and (reply := _reply(r))] if isinstance(raw, list) else []
+    if not replies and await run_in_threadpool(_taken, sender):
+        return _json([])  # a person answers this conversation: the assistant is paused
     if not replies:
         # Rasa says nothing when an action fails (the action server is down, say).
         logger.warning("Rasa answered the web chat with nothing to show")
@@ -159,6 +223,7 @@ def create_app() -> Starlette:
         routes=[
             Route("/api/session", new_session, methods=["POST"]),
             Route("/api/chat", chat, methods=["POST"]),
+            Route("/api/updates", updates, methods=["POST"]),
             Mount("/", StaticFiles(directory=STATIC, html=True), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],
@@ -167,4 +232,5 @@ def create_app() -> Starlette:
     app.state.sessions = Sessions(_signing_key())
     app.state.message_limit = RateLimit(get_settings().webchat_messages_per_minute)
     app.state.session_limit = RateLimit(get_settings().webchat_sessions_per_minute)
+    app.state.poll_limit = RateLimit(POLLS_PER_MINUTE)
     return app

@@ -78,15 +78,9 @@ def test_a_life_event_lists_its_procedures_in_order(cards):
     assert slots == {"life_event": "sinh-con"}
 
 
-def test_handoff_gives_the_configured_office(database_url):
+def test_handoff_gives_the_configured_hotline(database_url, monkeypatch):
+    monkeypatch.setenv("TTHC_HANDOFF_HOURS", "mon-sun 00:00-24:00")  # more in tests/app/test_handoff_actions.py
+    get_settings.cache_clear()
     messages, _ = run(ActionHandoff(), tracker("gặp cán bộ"))
     settings = get_settings()
-    assert messages == [
-        {
-            **messages[0],
-            "response": "utter_handoff",
-            "hotline": settings.hotline,
-            "office_name": settings.office_name,
-            "office_hours": settings.office_hours,
-        }
-    ]
+    assert messages == [{**messages[0], "response": "utter_handoff_queued", "hotline": settings.hotline, "minutes": 15}]

@@ -344,3 +344,14 @@ def test_without_a_key_sessions_work_until_a_restart(rasa, monkeypatch, caplog):
     assert "will not survive a restart" in caplog.text
     with TestClient(create_app()) as restarted:
         assert restarted.post("/api/chat", json={"session": token, "message": "a"}).status_code == 401
+
+
+def test_staff_updates_need_a_valid_session_and_a_number(client):
+    session = client.post("/api/session").json()["session"]
+    assert client.post("/api/updates", json={"session": "forged", "after": 0}).status_code == 401
+    for after in ("0", None, True, float("inf")):
+        body = json.dumps({"session": session, "after": after}, allow_nan=True)
+        answer = client.post("/api/updates", content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == 422, after
+    # Never handed over (or the handoffs unreadable): nothing, without asking Rasa.
+    assert client.post("/api/updates", json={"session": session, "after": 0}).json() == {"messages": [], "after": 0}

@@ -5,6 +5,7 @@ fresh app database seeded from the cards."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -29,6 +31,9 @@ START_TIMEOUT = 240
 
 PUSH_SOURCE, PUSH_SECRET = "province-test", "e2e-push-secret-0123456789"
 RASA_TOKEN, ACTION_TOKEN = "e2e-rasa-token-0123456789", "e2e-action-token-0123456789"
+# The Zalo OA and Telegram connectors run in the stack against PlatformAPI.
+ZALO_OA_APP_ID, ZALO_OA_SECRET = "360846524940903967", "e2e-zalo-oa-secret-0123456789"
+TELEGRAM_TOKEN, TELEGRAM_SECRET = "7000000001:AAe2e-telegram-token", "e2e-telegram-secret-0123456789"
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Stack:
     tracker_db: Path
     processes: Processes
     action_url: str
+    platforms: PlatformAPI
 
     def api(self, path: str) -> str:
         """A URL of Rasa's HTTP API, with its token."""
@@ -68,6 +74,48 @@ class CallbackReceiver:
         while len(self.messages[recipient]) < count and time.monotonic() < deadline:
             time.sleep(0.2)
         return list(self.messages[recipient])
+
+
+class PlatformAPI:
+    """Stands in for the Zalo OA and Telegram APIs: records every request
+    (path and raw body) and answers as the platform does on success."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+        api = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                api.calls.append((self.path, body))
+                self.reply(200, json.dumps(api.answer(self.path, body)).encode())
+
+            do_GET = do_POST
+
+        self.server = LocalServer(Handler)
+        self.url = self.server.url
+
+    @staticmethod
+    def answer(path: str, body: bytes) -> dict:
+        if path.endswith("/message/cs"):
+            user = json.loads(body)["recipient"]["user_id"]
+            return {"error": 0, "message": "Success", "data": {"message_id": "m1", "user_id": user}}
+        if path.endswith(("/sendMessage", "/sendPhoto")):
+            chat = {"id": int(parse_qs(body.decode())["chat_id"][0]), "type": "private", "first_name": "Lan"}
+            return {"ok": True, "result": {"message_id": 100, "date": int(time.time()), "chat": chat}}
+        if path.endswith("/getMe"):
+            bot = {"id": 7000000001, "is_bot": True, "first_name": "Trợ lý", "username": "tthc_bot"}
+            return {"ok": True, "result": bot}
+        return {"ok": True, "result": True}
+
+    def sent(self, path_end: str) -> list[bytes]:
+        return [body for path, body in self.calls if path.endswith(path_end)]
+
+    def wait_for(self, path_end: str, count: int, seconds: float = 30) -> list[bytes]:
+        deadline = time.monotonic() + seconds
+        while len(self.sent(path_end)) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.sent(path_end)
 
 
 def _free_port() -> int:
@@ -105,6 +153,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
     work = tmp_path_factory.mktemp("stack")
     action_port, rasa_port, web_port, dossier_port = _free_port(), _free_port(), _free_port(), _free_port()
     callback = CallbackReceiver()
+    platforms = PlatformAPI()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -124,6 +173,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         "TTHC_ACTION_PORT": str(action_port),
         # Tests click faster than citizens type; the per-client limit itself is tested apart.
         "TTHC_WEBCHAT_MESSAGES_PER_MINUTE": "600",
+        # A person is always on duty: handoffs enter the inbox whatever the hour (hours: tests/app).
+        "TTHC_HANDOFF_HOURS": "mon-sun 00:00-24:00",
+        "TTHC_ZALO_OA_APP_ID": ZALO_OA_APP_ID,
+        "TTHC_ZALO_OA_SECRET": ZALO_OA_SECRET,
+        "TTHC_ZALO_OA_ACCESS_TOKEN": "e2e-zalo-access-token",
+        "TTHC_ZALO_OA_REFRESH_TOKEN": "e2e-zalo-refresh-token",
+        "TTHC_ZALO_OA_TOKEN_FILE": str(work / "zalo_oa_tokens.json"),
+        "TTHC_ZALO_OA_API_URL": platforms.url,
+        "TTHC_ZALO_OAUTH_URL": platforms.url,
+        "TTHC_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+        "TTHC_TELEGRAM_SECRET": TELEGRAM_SECRET,
+        "TTHC_TELEGRAM_API_URL": platforms.url,
+        "TTHC_DELIVERIES_DB": str(work / "deliveries.db"),
     }
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import"], cwd=ROOT, env=env, check=True)
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import-catalog"], cwd=ROOT, env=env, check=True)
@@ -132,6 +194,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
     get_settings.cache_clear()
     endpoints = work / "endpoints.yml"
     tracker_db = work / "tracker.db"
+    env["TTHC_TRACKER_DB_URL"] = f"sqlite:///{tracker_db}"  # the console's figures read it
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         "  headers:\n    X-Action-Token: ${TTHC_ACTION_TOKEN}\n"
@@ -139,7 +202,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         f'  dialect: sqlite\n  db: "{tracker_db}"\n'
     )
     credentials = work / "credentials.yml"
-    credentials.write_text(f'rest:\ncallback:\n  url: "{callback.url}"\n')
+    credentials.write_text(
+        f'rest:\ncallback:\n  url: "{callback.url}"\nchannels.zalo_oa.ZaloOAInput:\nchannels.telegram.TelegramInput:\n'
+    )
 
     commands = {
         "actions": [".venv/bin/python", "-m", "actions"],
@@ -170,10 +235,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
             tracker_db=tracker_db,
             processes=processes,
             action_url=f"http://127.0.0.1:{action_port}",
+            platforms=platforms,
         )
     finally:
         processes.stop_all()
         callback.server.close()
+        platforms.server.close()
 
 
 class Processes:
@@ -246,6 +313,13 @@ class Chat:
     def say(self, message: str) -> list[dict]:
         body = {"session": self._session, "message": message}
         response = httpx.post(f"{self._url}/api/chat", json=body, headers=self._headers, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def updates(self, after: float = 0) -> dict:
+        """What the page's poll gets: messages a person had said since ``after``."""
+        body = {"session": self._session, "after": after}
+        response = httpx.post(f"{self._url}/api/updates", json=body, headers=self._headers, timeout=30)
         assert response.status_code == 200, response.text
         return response.json()
 

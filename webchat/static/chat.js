@@ -6,6 +6,7 @@
   const TIMEOUT_MS = 45000;
   const SESSION_KEY = 'tthc-session';
   const URL_RE = /https:\/\/[^\s<>"]+/g;
+  const POLL_MS = 4000; // how often the page asks for what a person (staff) said
 
   const log = document.getElementById('log');
   const form = document.getElementById('composer');
@@ -85,7 +86,12 @@
   }
 
   function addBot(reply, extraClass = '') {
-    const msg = el('div', `msg bot ${extraClass}`.trim(), 'msg-bot');
+    const msg = el('div', `msg bot ${extraClass}`.trim(), extraClass === 'staff' ? 'msg-staff' : 'msg-bot');
+    if (extraClass === 'staff') {
+      const who = el('div', 'who');
+      who.textContent = 'Cán bộ trả lời:';
+      msg.append(who);
+    }
     if (typeof reply.text === 'string' && reply.text.trim()) msg.append(bubble(reply.text));
     const src = typeof reply.image === 'string' && safeImageUrl(reply.image);
     if (src) {
@@ -225,9 +231,33 @@
     }
   }
 
+  // A person who took the conversation answers through the relay, not in reply
+  // to a message: the page asks for such messages every few seconds.
+  let heardUntil = 0; // Rasa's timestamp of the last staff message shown
+  async function poll() {
+    const current = conversation;
+    if (session) {
+      try {
+        const answer = await call('/api/updates', { session, after: heardUntil });
+        const body = answer.body;
+        if (current === conversation && answer.status === 200 && body && Array.isArray(body.messages)) {
+          const added = body.messages
+            .filter((m) => m && typeof m === 'object')
+            .map((m) => addBot(m, m.from === 'staff' ? 'staff' : ''))
+            .filter(Boolean);
+          if (typeof body.after === 'number') heardUntil = body.after;
+          if (added.length) reveal(added[0]);
+        }
+      } catch { /* offline: ask again later */ }
+    }
+    setTimeout(poll, POLL_MS);
+  }
+  setTimeout(poll, POLL_MS);
+
   // For shared and kiosk computers: forget this conversation on this page and start a new one.
   function endConversation() {
     conversation += 1;
+    heardUntil = 0;
     if (pending) pending.abort();
     pending = null;
     busy = false;
