@@ -28,7 +28,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
-from nlu.text import readings
+from nlu.text import fold, readings
 
 _UNIGRAM, _BIGRAM, _TRIGRAM = 1.0, 1.6, 0.25
 # A message about a procedure is weaker evidence for the life events it
@@ -39,7 +39,18 @@ _LIFE_EVENT_SHARE = 0.8
 _EXAMPLE_SHARE = 0.85
 # Provincial procedures of other provinces rank after national ones.
 _OTHER_PROVINCE_SHARE = 0.9
+# A catalog entry (without a card) must beat a card clearly: cards are what
+# citizens ask most, and a formal question shares words with many entries.
+_CATALOG_SHARE = 0.85
 _BETA = 1.5  # > 1: covering the phrase weighs more than explaining the whole message
+# Okapi BM25 over each document's names (a card's name and aliases, an
+# entry's official name and its head), fused with the F-score: BM25 favours
+# the rare words a message shares with a long official name, the F-score
+# phrases the message covers fully. The fused score keeps the F-score's scale
+# (the best document's F-score), so thresholds stay comparable.
+_BM25_K1, _BM25_B = 1.2, 0.75
+_BM25_SHARE = 0.5
+_CONFIDENCE_HALF = 7.0  # BM25 per square root of the message's words that makes a confidence of 0.5
 
 # A national procedure code as the portal prints it: "1.001193", "2.000986".
 _CODE = re.compile(r"(?<![0-9.])([0-9]\.[0-9]{6})(?![0-9])")
@@ -89,6 +100,9 @@ class Match:
     procedures: tuple[Candidate, ...]  # cards, best first
     life_events: tuple[Candidate, ...]
     catalog: tuple[CatalogCandidate, ...] = ()  # catalog entries and cards' codes, best first
+    # How well the best document explains the message, 0..1: low for a
+    # question about something else, whatever the ranking says.
+    confidence: float = 0.0
 
     @property
     def best_is_card(self) -> bool:
@@ -188,9 +202,40 @@ class Matcher:
         self._phrase_share = np.array(shares, dtype=np.float64)
         self._discount = np.ones(len(documents))
         for i, entry in enumerate(self._catalog):
+            share = _CATALOG_SHARE
             if entry.scope == "provincial" and entry.province != home_province:
-                self._discount[len(self._cards) + i] = _OTHER_PROVINCE_SHARE
+                share *= _OTHER_PROVINCE_SHARE
+            self._discount[len(self._cards) + i] = share
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
+        self._bm25 = self._bm25_index(phrase_features)
+        self._folded_names = [fold(entry.name).strip() for entry in self._catalog]
+
+    def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> sparse.csc_matrix:
+        """Each document's BM25 weight of each word and word pair of its names
+        (not of example questions: their words say little about the procedure)."""
+        rows, cols, counts, lengths = [], [], [], []
+        for d, doc_features in enumerate(phrase_features):
+            named = self._cards[d].named_phrases if d < len(self._cards) else 0
+            tf: dict[int, int] = defaultdict(int)
+            for feats in doc_features[: named or None]:
+                for feat in feats:
+                    if not feat.startswith("c:"):
+                        tf[self._columns[feat]] += 1
+            lengths.append(sum(tf.values()))
+            rows += [d] * len(tf)
+            cols += list(tf)
+            counts += list(tf.values())
+        n = len(phrase_features)
+        if not counts:
+            return sparse.csc_matrix((n, len(self._columns)))
+        row_index, col_index = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        tf_values = np.array(counts, dtype=np.float64)
+        length = np.array(lengths, dtype=np.float64)
+        df = np.bincount(col_index, minlength=len(self._columns))
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * length[row_index] / max(length.mean(), 1.0))
+        weights = tf_values * (_BM25_K1 + 1) / (tf_values + norm) * idf[col_index]
+        return sparse.csc_matrix((weights, (row_index, col_index)), shape=(n, len(self._columns)))
 
     def by_short_code(self, text: str) -> CardText | None:
         """The card a deep-link message names by its short code, if any."""
@@ -205,19 +250,23 @@ class Matcher:
         return len(self._catalog)
 
     def match(self, text: str, limit: int = 5) -> Match:
-        scores = self._scores(text)
-        if scores is None:
+        scored = self._scores(text)
+        if scored is None:
             return Match((), ())
+        scores, confidence = scored
         self._propagate_to_life_events(scores)
         return Match(
             procedures=self._top_cards(scores, "procedure", limit),
             life_events=self._top_cards(scores, "life_event", limit),
             catalog=self._top_catalog(scores, limit),
+            confidence=round(confidence, 4),
         )
 
-    def _scores(self, text: str) -> np.ndarray | None:
-        """Each document's score for ``text``; None when nothing in it is known."""
-        known = [(self._columns[f], base) for f, base in features(text).items() if f in self._columns]
+    def _scores(self, text: str) -> tuple[np.ndarray, float] | None:
+        """Each document's score for ``text`` and the confidence of the best;
+        None when nothing in the message is known."""
+        message_features = features(text)
+        known = [(self._columns[f], base) for f, base in message_features.items() if f in self._columns]
         if not known:
             return None
         # Words no card or procedure uses cannot point anywhere: they do not
@@ -233,7 +282,15 @@ class Matcher:
             phrase_scores = np.where(overlap > 0, (1 + b2) * precision * recall / (b2 * precision + recall), 0.0)
         scores = np.zeros(len(self._discount))
         np.maximum.at(scores, self._owner, phrase_scores * self._phrase_share)
-        return scores * self._discount
+        best = scores.max()
+        bm25 = np.asarray(self._bm25[:, np.unique(columns)].sum(axis=1)).ravel()
+        if best > 0 and bm25.max() > 0:
+            scores = (1 - _BM25_SHARE) * scores + _BM25_SHARE * best * bm25 / bm25.max()
+        # BM25 grows with the message: per square root of its words, it
+        # separates questions about a procedure from questions about anything else.
+        words = sum(1 for f in message_features if f.startswith("w:"))
+        explained = bm25.max() / math.sqrt(max(words, 1))
+        return scores * self._discount, explained / (explained + _CONFIDENCE_HALF)
 
     def _propagate_to_life_events(self, scores: np.ndarray) -> None:
         positions = {card.id: i for i, card in enumerate(self._cards) if card.kind == "life_event"}
@@ -270,11 +327,16 @@ class Matcher:
                 ranked[code] = CatalogCandidate(code, name, round(float(scores[c]), 4), card.id)
         offset = len(self._cards)
         entry_scores = scores[offset:]
-        for i in np.argsort(-entry_scores, kind="stable")[: limit * 3]:
+        # The same procedure of several provinces or levels carries one name:
+        # one button per name (the best ranked: national before other provinces').
+        names = {fold(c.name) for c in ranked.values()}
+        for i in np.argsort(-entry_scores, kind="stable")[: limit * 6]:
             entry = self._catalog[i]
             score = float(entry_scores[i])
-            if score <= 0 or entry.code in self._card_of_code or entry.code in ranked:
+            name = self._folded_names[i]
+            if score <= 0 or entry.code in self._card_of_code or entry.code in ranked or name in names:
                 continue
+            names.add(name)
             ranked[entry.code] = CatalogCandidate(entry.code, entry.name, round(score, 4))
         return tuple(sorted(ranked.values(), key=lambda c: -c.score)[:limit])
 
