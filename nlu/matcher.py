@@ -50,6 +50,8 @@ _BETA = 1.5  # > 1: covering the phrase weighs more than explaining the whole me
 # (the best document's F-score), so thresholds stay comparable.
 _BM25_K1, _BM25_B = 1.2, 0.75
 _BM25_SHARE = 0.5
+# In a long message with a story first, the sentence that asks weighs more.
+_REQUEST_BOOST = 2.0
 _CONFIDENCE_HALF = 7.0  # BM25 per square root of the message's words that makes a confidence of 0.5
 
 # A national procedure code as the portal prints it: "1.001193", "2.000986".
@@ -140,6 +142,21 @@ def features(text: str) -> dict[str, float]:
     return feats
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
+_REQUEST_CUE = re.compile(r"\?|\b(?:xin hoi|muon|can|thu tuc|lam the nao|nhu the nao|lam sao|o dau)\b")
+
+
+def request_features(text: str) -> set[str]:
+    """The features of the sentence that asks, in a message of several
+    sentences ("Tôi sinh năm 1946, … Nay tôi muốn đăng ký khai sinh …"):
+    the last one with a question mark or a request word; none in a one-sentence message."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return set()
+    asking = [s for s in sentences if _REQUEST_CUE.search(fold(s))]
+    return set(features(asking[-1])) if asking else set()
+
+
 # Where an official name stops naming the procedure and starts qualifying it:
 # "Cấp giấy phép lao động | đối với người lao động nước ngoài ...".
 _QUALIFIER = re.compile(r"\s(?:đối với|theo|tại|thuộc|trong trường hợp|trường hợp)\s|[(;,:]", re.IGNORECASE)
@@ -179,6 +196,7 @@ class Matcher:
                 df[feat] += 1
         total = len(documents) + 1
         self._columns = {feat: i for i, feat in enumerate(df)}
+        self._feature_names = list(df)
         self._idf = np.array([max(math.log(total / (df[f] + 0.5)), 0.0) for f in df], dtype=np.float64)
         rows, cols, values, owner, shares = [], [], [], [], []
         for d, doc_features in enumerate(phrase_features):
@@ -237,6 +255,9 @@ class Matcher:
         weights = tf_values * (_BM25_K1 + 1) / (tf_values + norm) * idf[col_index]
         return sparse.csc_matrix((weights, (row_index, col_index)), shape=(n, len(self._columns)))
 
+    def _feature_at(self, column: int) -> str:
+        return self._feature_names[column]
+
     def by_short_code(self, text: str) -> CardText | None:
         """The card a deep-link message names by its short code, if any."""
         found = _SHORT_CODE_MESSAGE.match(text)
@@ -272,7 +293,9 @@ class Matcher:
         # Words no card or procedure uses cannot point anywhere: they do not
         # count against anything either ("Xin cho biết ..." around a question).
         columns = np.array([c for c, _ in known], dtype=np.int64)
-        query = np.array([base for _, base in known]) * self._idf[columns]
+        request = request_features(text)
+        boost = np.array([_REQUEST_BOOST if self._feature_at(c) in request else 1.0 for c in columns])
+        query = np.array([base for _, base in known]) * self._idf[columns] * boost
         query_mass = query.sum() or 1.0
         overlap = self._phrases[:, columns] @ query
         recall = overlap / self._phrase_mass
@@ -283,13 +306,14 @@ class Matcher:
         scores = np.zeros(len(self._discount))
         np.maximum.at(scores, self._owner, phrase_scores * self._phrase_share)
         best = scores.max()
-        bm25 = np.asarray(self._bm25[:, np.unique(columns)].sum(axis=1)).ravel()
+        bm25_terms = self._bm25[:, columns]
+        bm25 = bm25_terms @ boost
         if best > 0 and bm25.max() > 0:
             scores = (1 - _BM25_SHARE) * scores + _BM25_SHARE * best * bm25 / bm25.max()
         # BM25 grows with the message: per square root of its words, it
         # separates questions about a procedure from questions about anything else.
         words = sum(1 for f in message_features if f.startswith("w:"))
-        explained = bm25.max() / math.sqrt(max(words, 1))
+        explained = np.asarray(bm25_terms.sum(axis=1)).max() / math.sqrt(max(words, 1))
         return scores * self._discount, explained / (explained + _CONFIDENCE_HALF)
 
     def _propagate_to_life_events(self, scores: np.ndarray) -> None:
