@@ -28,6 +28,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
+from nlu.abbreviations import OFFICIAL_TERMS
 from nlu.text import fold, readings
 
 _UNIGRAM, _BIGRAM, _TRIGRAM = 1.0, 1.6, 0.25
@@ -126,11 +127,28 @@ def card_text(card: Mapping) -> CardText:
     )
 
 
-def features(text: str) -> dict[str, float]:
+_OFFICIAL_TERMS = [(re.compile(rf"\b{re.escape(k)}\b"), fold(v)) for k, v in OFFICIAL_TERMS.items()]
+
+
+def _with_official_terms(variants: list[str]) -> list[str]:
+    """Each reading, and each reading in the official names' words."""
+    extra = []
+    for reading in variants:
+        official = reading
+        for phrase, words in _OFFICIAL_TERMS:
+            official = phrase.sub(words, official)
+        if official != reading:
+            extra.append(official)
+    return variants + extra
+
+
+def features(text: str, message: bool = False) -> dict[str, float]:
     """Weighted features of every reading of ``text`` (ambiguous shorthand
-    contributes each of its readings: the index decides which one matches)."""
+    contributes each of its readings: the index decides which one matches);
+    a citizen's ``message`` is also read in the official names' words."""
     feats: dict[str, float] = {}
-    for reading in readings(text):
+    variants = readings(text)
+    for reading in _with_official_terms(variants) if message else variants:
         words = reading.split()
         for word in words:
             feats["w:" + word] = _UNIGRAM
@@ -286,7 +304,7 @@ class Matcher:
     def _scores(self, text: str) -> tuple[np.ndarray, float] | None:
         """Each document's score for ``text`` and the confidence of the best;
         None when nothing in the message is known."""
-        message_features = features(text)
+        message_features = features(text, message=True)
         known = [(self._columns[f], base) for f, base in message_features.items() if f in self._columns]
         if not known:
             return None
@@ -386,11 +404,11 @@ LIFE_EVENT_SCORE = 0.25
 # Below this a card is not named as the answer (it may still be offered as a
 # choice): chosen with ABSTAIN_SCORE on the dev half of the catalog questions,
 # where a lower value named cards for questions about other procedures.
-CARD_SCORE = 0.35
-# Below this, neither a card nor a catalog entry is offered: the assistant
-# says it does not know. Chosen on the dev half of tests/data/eval/catalog.yml
-# (docs/evaluation.md), never on the half that is reported.
-ABSTAIN_SCORE = 0.325
+CARD_SCORE = 0.325
+# Below this ``Match.confidence``, neither a card nor a catalog entry is
+# offered: the assistant says it does not know. Chosen on the dev half of
+# tests/data/eval/catalog.yml (docs/evaluation.md), never on the half that is reported.
+ABSTAIN_SCORE = 0.5
 
 
 def is_confident(scores: list[float]) -> bool:
