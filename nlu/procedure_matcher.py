@@ -24,6 +24,7 @@ from nlu.card_source import CardSource
 from nlu.matcher import (
     ABSTAIN_SCORE,
     CANDIDATE_SCORE,
+    CARD_PREFERENCE,
     CARD_SCORE,
     CONFIDENT_SCORE,
     LIFE_EVENT_SCORE,
@@ -98,10 +99,14 @@ class ProcedureMatcher(GraphComponent):
         # best catalog entries (the assistant says it does not know).
         sure = match.confidence >= self._config["abstain_score"]
         catalog = list(match.catalog[: self._config["catalog_candidates"]]) if sure else []
-        # A card is named only when it beats every entry without a card.
+        # A card is named only when no entry without a card clearly beats it.
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
         procedures = [c for c in match.procedures if c.score >= CANDIDATE_SCORE]
-        card_named = sure and bool(procedures) and procedures[0].score >= max(self._config["min_score"], best_other)
+        card_named = (
+            sure
+            and bool(procedures)
+            and procedures[0].score >= max(self._config["min_score"], best_other * CARD_PREFERENCE)
+        )
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
         life_event_asked = (message.get(INTENT) or {}).get("name") == "life_event"

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.catalog import get_catalog
-from nlu.matcher import CANDIDATE_SCORE, CARD_SCORE, CatalogCandidate
+from nlu.matcher import CANDIDATE_SCORE, CARD_PREFERENCE, CARD_SCORE, CatalogCandidate
 from tests.support import ROOT, parse
 
 EVAL_DIR = ROOT / "tests" / "data" / "eval"
@@ -131,7 +131,7 @@ def abstain_scan(split: str = "dev") -> list[tuple[float, dict[str, tuple[float,
     ``ABSTAIN_GRID`` (on ``Match.confidence``), on ``split`` (the dev half
     chooses ``ABSTAIN_SCORE``); as the NLU component does, a sure match offers
     its first three catalog candidates, and names a card from ``CARD_SCORE``
-    up when no entry without a card beats it."""
+    up when no entry without a card clearly beats it."""
     from nlu.card_source import CardSource
     from settings import get_settings
 
@@ -151,7 +151,7 @@ def abstain_scan(split: str = "dev") -> list[tuple[float, dict[str, tuple[float,
             catalog = match.catalog[:3]
             best_other = next((c.score for c in catalog if c.card is None), 0.0)
             cards = [c for c in match.procedures if c.score >= CANDIDATE_SCORE]
-            named = bool(cards) and cards[0].score >= max(CARD_SCORE, best_other)
+            named = bool(cards) and cards[0].score >= max(CARD_SCORE, best_other * CARD_PREFERENCE)
             answers.append({"codes": [c.code for c in catalog], "card": cards[0].id if named else None})
         scan.append((threshold, catalog_figures(rows, answers)))
     return scan
