@@ -239,7 +239,7 @@ class Matcher:
                 self._discount[len(self._cards) + i] = _OTHER_PROVINCE_SHARE
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
         self._bm25 = self._bm25_index(phrase_features)
-        self._folded_names = [fold(entry.name).strip() for entry in self._catalog]
+        self._names = [entry.name.strip().lower() for entry in self._catalog]
 
     def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> sparse.csc_matrix:
         """Each document's BM25 weight of each word and word pair of its names
@@ -368,11 +368,11 @@ class Matcher:
         entry_scores = scores[offset:]
         # The same procedure of several provinces or levels carries one name:
         # one button per name (the best ranked: national before other provinces').
-        names = {fold(c.name) for c in ranked.values()}
+        names = {c.name.strip().lower() for c in ranked.values()}
         for i in np.argsort(-entry_scores, kind="stable")[: limit * 6]:
             entry = self._catalog[i]
             score = float(entry_scores[i])
-            name = self._folded_names[i]
+            name = self._names[i]
             if score <= 0 or entry.code in self._card_of_code or entry.code in ranked or name in names:
                 continue
             names.add(name)
