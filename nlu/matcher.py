@@ -11,9 +11,21 @@ entries, so words that every procedure uses ("thủ tục", "cấp", "giấy") c
 for little, and words that only catalog procedures use ("dán nhãn năng
 lượng", "ABTC") count against the cards: a question about a procedure without
 a card finds its catalog entry instead of the nearest card. A document's score
-is its best phrase's F-score of covering the phrase and explaining the message.
+is its best phrase's F-score of covering the phrase and explaining the message,
+fused with Okapi BM25 over its names (which favours the rare words a message
+shares with a long official name). A message is also read in the official
+names' words ("bằng lái" -> "giấy phép lái xe"), and in a long message the
+sentence that asks weighs more than the story before it.
+
+How sure the match is (``Match.confidence``) is a separate figure: the best
+BM25 per square root of the message's words, which separates questions about
+a procedure from questions about anything else better than the scores that rank.
 
 A card covers the catalog codes it cites: those entries rank as the card.
+
+BM25 is written here on the same sparse index rather than taken from
+``bm25s``: neither environment ships it, and the index already holds the
+folded, abbreviation-expanded terms both scorers need.
 """
 
 from __future__ import annotations
