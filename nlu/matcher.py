@@ -41,7 +41,7 @@ import numpy as np
 from scipy import sparse
 
 from nlu.abbreviations import OFFICIAL_TERMS
-from nlu.text import fold, readings
+from nlu.text import fold, nfc, readings
 
 _UNIGRAM, _BIGRAM, _TRIGRAM = 1.0, 1.6, 0.25
 # A message about a procedure is weaker evidence for the life events it
@@ -139,8 +139,16 @@ def card_text(card: Mapping) -> CardText:
 _OFFICIAL_TERMS = [(re.compile(rf"\b{re.escape(k)}\b"), fold(v)) for k, v in OFFICIAL_TERMS.items()]
 
 
+# What frames a question says that it asks, not what about: "cho em hỏi",
+# "xin cho biết", "thủ tục" ("thủ tục đăng ký học bơi" is not a procedure).
+_PROCEDURE_WORD = re.compile(
+    r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?)\b"
+)
+
+
 def _with_official_terms(variants: list[str]) -> list[str]:
     """Each reading, and each reading in the official names' words."""
+    variants = [_PROCEDURE_WORD.sub(" ", reading).strip() for reading in variants]
     extra = []
     for reading in variants:
         official = reading
@@ -169,6 +177,7 @@ def features(text: str, message: bool = False) -> dict[str, float]:
     return feats
 
 
+_WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
 _REQUEST_CUE = re.compile(r"\?|\b(?:xin hoi|muon|can|thu tuc|lam the nao|nhu the nao|lam sao|o dau)\b")
 
@@ -251,6 +260,11 @@ class Matcher:
                 self._discount[len(self._cards) + i] = _OTHER_PROVINCE_SHARE
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
         self._bm25 = self._bm25_index(phrase_features)
+        self._forms: dict[str, set[str]] = defaultdict(set)
+        for phrases in documents:
+            for phrase in phrases:
+                for word in set(_WORD.findall(nfc(phrase).lower())):
+                    self._forms[fold(word) if not word.isascii() else word].add(word)
         self._names = [entry.name.strip().lower() for entry in self._catalog]
 
     def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> sparse.csc_matrix:
@@ -279,6 +293,18 @@ class Matcher:
         norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * length[row_index] / max(length.mean(), 1.0))
         weights = tf_values * (_BM25_K1 + 1) / (tf_values + norm) * idf[col_index]
         return sparse.csc_matrix((weights, (row_index, col_index)), shape=(n, len(self._columns)))
+
+    def _other_words(self, text: str) -> set[str]:
+        """Folded words the message writes with diacritics that no name or
+        alias uses: "bể bơi" is not "bé" though both fold to "be"."""
+        other = set()
+        for word in _WORD.findall(text.lower()):
+            if not word.isascii():
+                folded = fold(word)
+                forms = self._forms.get(folded)
+                if forms is not None and nfc(word) not in forms:
+                    other.add(folded)
+        return other
 
     def _feature_at(self, column: int) -> str:
         return self._feature_names[column]
@@ -312,7 +338,12 @@ class Matcher:
         """Each document's score for ``text`` and the confidence of the best;
         None when nothing in the message is known."""
         message_features = features(text, message=True)
-        known = [(self._columns[f], base) for f, base in message_features.items() if f in self._columns]
+        other = self._other_words(text)
+        known = [
+            (self._columns[f], base)
+            for f, base in message_features.items()
+            if f in self._columns and not (f[0] != "c" and other.intersection(f[2:].split()))
+        ]
         if not known:
             return None
         # Words no card or procedure uses cannot point anywhere: they do not

@@ -95,17 +95,16 @@ class ProcedureMatcher(GraphComponent):
             self._annotate_code(message, named)
             return
         match = matcher.match(text, limit=self._config["candidates"])
-        # Unsure what the message is about: nothing is offered, not even the
-        # best catalog entries (the assistant says it does not know).
+        # Unsure what the message is about: nothing is offered, neither cards
+        # nor catalog entries (the assistant says it does not know, or a
+        # follow-up keeps the card in context).
         sure = match.confidence >= self._config["abstain_score"]
         catalog = list(match.catalog[: self._config["catalog_candidates"]]) if sure else []
         # A card is named only when no entry without a card clearly beats it.
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
-        procedures = [c for c in match.procedures if c.score >= CANDIDATE_SCORE]
-        card_named = (
-            sure
-            and bool(procedures)
-            and procedures[0].score >= max(self._config["min_score"], best_other * CARD_PREFERENCE)
+        procedures = [c for c in match.procedures if c.score >= CANDIDATE_SCORE] if sure else []
+        card_named = bool(procedures) and procedures[0].score >= max(
+            self._config["min_score"], best_other * CARD_PREFERENCE
         )
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
@@ -113,7 +112,8 @@ class ProcedureMatcher(GraphComponent):
         life_events = [
             c
             for c in match.life_events
-            if c.score >= LIFE_EVENT_SCORE and (life_event_asked or c.score >= min(best_other, CONFIDENT_SCORE))
+            if c.score >= LIFE_EVENT_SCORE
+            and (life_event_asked or (sure and c.score >= min(best_other, CONFIDENT_SCORE)))
         ]
         message.set(CANDIDATES, [{"id": c.id, "score": c.score} for c in procedures], add_to_output=True)
         message.set(LIFE_EVENT_CANDIDATES, [{"id": c.id, "score": c.score} for c in life_events], add_to_output=True)

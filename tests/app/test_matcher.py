@@ -199,3 +199,16 @@ def test_a_message_is_also_read_in_official_words():
 )
 def test_shorthand_inside_sentences_with_the_whole_catalog(national, text, card):
     assert national.match(text).procedures[0].id == card
+
+
+def test_diacritics_tell_apart_words_that_fold_alike():
+    cards = [card_text({"id": "khai-sinh", "name": "Đăng ký khai sinh", "aliases": ["làm giấy tờ cho em bé"]})]
+    matcher = Matcher(cards)
+    same, other = matcher.match("làm giấy tờ cho bé"), matcher.match("làm giấy tờ cho bể")
+    assert same.procedures[0].score > other.procedures[0].score
+    # without diacritics both readings stay possible
+    assert matcher.match("lam giay to cho be").procedures[0].id == "khai-sinh"
+
+
+def test_the_frame_of_a_question_is_not_what_it_is_about():
+    assert not {"w:thu", "w:hoi", "b:cho em"} & set(features("cho em hỏi thủ tục nuôi ong", message=True))
