@@ -106,3 +106,26 @@ AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "gt": ("giao thông", "giấy tờ", "giới thiệu"),
     "tt": ("tạm trú", "thường trú", "thông tin"),
 }
+
+# What citizens call a procedure's object, and what the official names say:
+# the matcher reads a message both ways ("sổ đỏ bị mất" also as "giấy chứng
+# nhận quyền sử dụng đất bị mất", the words of the catalog's names). Keys are
+# folded phrases.
+OFFICIAL_TERMS: dict[str, str] = {
+    "bang lai": "giấy phép lái xe",
+    "visa": "thị thực",
+    "e visa": "thị thực điện tử",
+    "ho khau": "thường trú",
+    "nhap khau": "đăng ký thường trú",
+    "giay phep kinh doanh": "giấy chứng nhận đăng ký kinh doanh",
+    "bang tot nghiep": "văn bằng tốt nghiệp",
+    "lam lai": "cấp lại",
+    "lam moi": "cấp mới",
+    "nghi huu": "hưởng lương hưu",
+    "cong chung": "chứng thực",
+    "sao y": "chứng thực bản sao",
+    "mat viec": "thất nghiệp",
+    "giay chung tu": "trích lục khai tử",
+    "cong to dien": "cấp điện",
+    "keo dien": "cấp điện",
+}

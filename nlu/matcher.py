@@ -11,9 +11,21 @@ entries, so words that every procedure uses ("thủ tục", "cấp", "giấy") c
 for little, and words that only catalog procedures use ("dán nhãn năng
 lượng", "ABTC") count against the cards: a question about a procedure without
 a card finds its catalog entry instead of the nearest card. A document's score
-is its best phrase's F-score of covering the phrase and explaining the message.
+is its best phrase's F-score of covering the phrase and explaining the message,
+fused with Okapi BM25 over its names (which favours the rare words a message
+shares with a long official name). A message is also read in the official
+names' words ("bằng lái" -> "giấy phép lái xe"), and in a long message the
+sentence that asks weighs more than the story before it.
+
+How sure the match is (``Match.confidence``) is a separate figure: the best
+BM25 per square root of the message's words, which separates questions about
+a procedure from questions about anything else better than the scores that rank.
 
 A card covers the catalog codes it cites: those entries rank as the card.
+
+BM25 is written here on the same sparse index rather than taken from
+``bm25s``: neither environment ships it, and the index already holds the
+folded, abbreviation-expanded terms both scorers need.
 """
 
 from __future__ import annotations
@@ -28,7 +40,8 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
-from nlu.text import readings
+from nlu.abbreviations import OFFICIAL_TERMS
+from nlu.text import fold, nfc, readings
 
 _UNIGRAM, _BIGRAM, _TRIGRAM = 1.0, 1.6, 0.25
 # A message about a procedure is weaker evidence for the life events it
@@ -40,6 +53,16 @@ _EXAMPLE_SHARE = 0.85
 # Provincial procedures of other provinces rank after national ones.
 _OTHER_PROVINCE_SHARE = 0.9
 _BETA = 1.5  # > 1: covering the phrase weighs more than explaining the whole message
+# Okapi BM25 over each document's names (a card's name and aliases, an
+# entry's official name and its head), fused with the F-score: BM25 favours
+# the rare words a message shares with a long official name, the F-score
+# phrases the message covers fully. The fused score keeps the F-score's scale
+# (the best document's F-score), so thresholds stay comparable.
+_BM25_K1, _BM25_B = 1.2, 0.75
+_BM25_SHARE = 0.5
+# In a long message with a story first, the sentence that asks weighs more.
+_REQUEST_BOOST = 2.0
+_CONFIDENCE_HALF = 7.0  # BM25 per square root of the message's words that makes a confidence of 0.5
 
 # A national procedure code as the portal prints it: "1.001193", "2.000986".
 _CODE = re.compile(r"(?<![0-9.])([0-9]\.[0-9]{6})(?![0-9])")
@@ -89,6 +112,9 @@ class Match:
     procedures: tuple[Candidate, ...]  # cards, best first
     life_events: tuple[Candidate, ...]
     catalog: tuple[CatalogCandidate, ...] = ()  # catalog entries and cards' codes, best first
+    # How well the best document explains the message, 0..1: low for a
+    # question about something else, whatever the ranking says.
+    confidence: float = 0.0
 
     @property
     def best_is_card(self) -> bool:
@@ -110,11 +136,36 @@ def card_text(card: Mapping) -> CardText:
     )
 
 
-def features(text: str) -> dict[str, float]:
+_OFFICIAL_TERMS = [(re.compile(rf"\b{re.escape(k)}\b"), fold(v)) for k, v in OFFICIAL_TERMS.items()]
+
+
+# What frames a question says that it asks, not what about: "cho em hỏi",
+# "xin cho biết", "thủ tục" ("thủ tục đăng ký học bơi" is not a procedure).
+_PROCEDURE_WORD = re.compile(
+    r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?)\b"
+)
+
+
+def _with_official_terms(variants: list[str]) -> list[str]:
+    """Each reading, and each reading in the official names' words."""
+    variants = [_PROCEDURE_WORD.sub(" ", reading).strip() for reading in variants]
+    extra = []
+    for reading in variants:
+        official = reading
+        for phrase, words in _OFFICIAL_TERMS:
+            official = phrase.sub(words, official)
+        if official != reading:
+            extra.append(official)
+    return variants + extra
+
+
+def features(text: str, message: bool = False) -> dict[str, float]:
     """Weighted features of every reading of ``text`` (ambiguous shorthand
-    contributes each of its readings: the index decides which one matches)."""
+    contributes each of its readings: the index decides which one matches);
+    a citizen's ``message`` is also read in the official names' words."""
     feats: dict[str, float] = {}
-    for reading in readings(text):
+    variants = readings(text)
+    for reading in _with_official_terms(variants) if message else variants:
         words = reading.split()
         for word in words:
             feats["w:" + word] = _UNIGRAM
@@ -124,6 +175,22 @@ def features(text: str) -> dict[str, float]:
         for first, second in pairwise(words):
             feats[f"b:{first} {second}"] = _BIGRAM
     return feats
+
+
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
+_REQUEST_CUE = re.compile(r"\?|\b(?:xin hoi|muon|can|thu tuc|lam the nao|nhu the nao|lam sao|o dau)\b")
+
+
+def request_features(text: str) -> set[str]:
+    """The features of the sentence that asks, in a message of several
+    sentences ("Tôi sinh năm 1946, … Nay tôi muốn đăng ký khai sinh …"):
+    the last one with a question mark or a request word; none in a one-sentence message."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return set()
+    asking = [s for s in sentences if _REQUEST_CUE.search(fold(s))]
+    return set(features(asking[-1])) if asking else set()
 
 
 # Where an official name stops naming the procedure and starts qualifying it:
@@ -165,6 +232,7 @@ class Matcher:
                 df[feat] += 1
         total = len(documents) + 1
         self._columns = {feat: i for i, feat in enumerate(df)}
+        self._feature_names = list(df)
         self._idf = np.array([max(math.log(total / (df[f] + 0.5)), 0.0) for f in df], dtype=np.float64)
         rows, cols, values, owner, shares = [], [], [], [], []
         for d, doc_features in enumerate(phrase_features):
@@ -191,6 +259,55 @@ class Matcher:
             if entry.scope == "provincial" and entry.province != home_province:
                 self._discount[len(self._cards) + i] = _OTHER_PROVINCE_SHARE
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
+        self._bm25 = self._bm25_index(phrase_features)
+        self._forms: dict[str, set[str]] = defaultdict(set)
+        for phrases in documents:
+            for phrase in phrases:
+                for word in set(_WORD.findall(nfc(phrase).lower())):
+                    self._forms[fold(word) if not word.isascii() else word].add(word)
+        self._names = [entry.name.strip().lower() for entry in self._catalog]
+
+    def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> sparse.csc_matrix:
+        """Each document's BM25 weight of each word and word pair of its names
+        (not of example questions: their words say little about the procedure)."""
+        rows, cols, counts, lengths = [], [], [], []
+        for d, doc_features in enumerate(phrase_features):
+            named = self._cards[d].named_phrases if d < len(self._cards) else 0
+            tf: dict[int, int] = defaultdict(int)
+            for feats in doc_features[: named or None]:
+                for feat in feats:
+                    if not feat.startswith("c:"):
+                        tf[self._columns[feat]] += 1
+            lengths.append(sum(tf.values()))
+            rows += [d] * len(tf)
+            cols += list(tf)
+            counts += list(tf.values())
+        n = len(phrase_features)
+        if not counts:
+            return sparse.csc_matrix((n, len(self._columns)))
+        row_index, col_index = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        tf_values = np.array(counts, dtype=np.float64)
+        length = np.array(lengths, dtype=np.float64)
+        df = np.bincount(col_index, minlength=len(self._columns))
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * length[row_index] / max(length.mean(), 1.0))
+        weights = tf_values * (_BM25_K1 + 1) / (tf_values + norm) * idf[col_index]
+        return sparse.csc_matrix((weights, (row_index, col_index)), shape=(n, len(self._columns)))
+
+    def _other_words(self, text: str) -> set[str]:
+        """Folded words the message writes with diacritics that no name or
+        alias uses: "bể bơi" is not "bé" though both fold to "be"."""
+        other = set()
+        for word in _WORD.findall(text.lower()):
+            if not word.isascii():
+                folded = fold(word)
+                forms = self._forms.get(folded)
+                if forms is not None and nfc(word) not in forms:
+                    other.add(folded)
+        return other
+
+    def _feature_at(self, column: int) -> str:
+        return self._feature_names[column]
 
     def by_short_code(self, text: str) -> CardText | None:
         """The card a deep-link message names by its short code, if any."""
@@ -205,25 +322,36 @@ class Matcher:
         return len(self._catalog)
 
     def match(self, text: str, limit: int = 5) -> Match:
-        scores = self._scores(text)
-        if scores is None:
+        scored = self._scores(text)
+        if scored is None:
             return Match((), ())
+        scores, confidence = scored
         self._propagate_to_life_events(scores)
         return Match(
             procedures=self._top_cards(scores, "procedure", limit),
             life_events=self._top_cards(scores, "life_event", limit),
             catalog=self._top_catalog(scores, limit),
+            confidence=round(confidence, 4),
         )
 
-    def _scores(self, text: str) -> np.ndarray | None:
-        """Each document's score for ``text``; None when nothing in it is known."""
-        known = [(self._columns[f], base) for f, base in features(text).items() if f in self._columns]
+    def _scores(self, text: str) -> tuple[np.ndarray, float] | None:
+        """Each document's score for ``text`` and the confidence of the best;
+        None when nothing in the message is known."""
+        message_features = features(text, message=True)
+        other = self._other_words(text)
+        known = [
+            (self._columns[f], base)
+            for f, base in message_features.items()
+            if f in self._columns and not (f[0] != "c" and other.intersection(f[2:].split()))
+        ]
         if not known:
             return None
         # Words no card or procedure uses cannot point anywhere: they do not
         # count against anything either ("Xin cho biết ..." around a question).
         columns = np.array([c for c, _ in known], dtype=np.int64)
-        query = np.array([base for _, base in known]) * self._idf[columns]
+        request = request_features(text)
+        boost = np.array([_REQUEST_BOOST if self._feature_at(c) in request else 1.0 for c in columns])
+        query = np.array([base for _, base in known]) * self._idf[columns] * boost
         query_mass = query.sum() or 1.0
         overlap = self._phrases[:, columns] @ query
         recall = overlap / self._phrase_mass
@@ -233,7 +361,16 @@ class Matcher:
             phrase_scores = np.where(overlap > 0, (1 + b2) * precision * recall / (b2 * precision + recall), 0.0)
         scores = np.zeros(len(self._discount))
         np.maximum.at(scores, self._owner, phrase_scores * self._phrase_share)
-        return scores * self._discount
+        best = scores.max()
+        bm25_terms = self._bm25[:, columns]
+        bm25 = bm25_terms @ boost
+        if best > 0 and bm25.max() > 0:
+            scores = (1 - _BM25_SHARE) * scores + _BM25_SHARE * best * bm25 / bm25.max()
+        # BM25 grows with the message: per square root of its words, it
+        # separates questions about a procedure from questions about anything else.
+        words = sum(1 for f in message_features if f.startswith("w:"))
+        explained = np.asarray(bm25_terms.sum(axis=1)).max() / math.sqrt(max(words, 1))
+        return scores * self._discount, explained / (explained + _CONFIDENCE_HALF)
 
     def _propagate_to_life_events(self, scores: np.ndarray) -> None:
         positions = {card.id: i for i, card in enumerate(self._cards) if card.kind == "life_event"}
@@ -261,20 +398,27 @@ class Matcher:
         return tuple(top[:limit])
 
     def _top_catalog(self, scores: np.ndarray, limit: int) -> tuple[CatalogCandidate, ...]:
-        """Catalog entries best first; a card stands for its first code (once)."""
+        """Catalog entries best first; a card stands for its first code (once),
+        when it is a candidate at all (a card's many phrases share a word or
+        two with most questions: they must not crowd the entries out)."""
         ranked: dict[str, CatalogCandidate] = {}
         for c, card in enumerate(self._cards):
-            if card.kind == "procedure" and card.codes and scores[c] > 0:
+            if card.kind == "procedure" and card.codes and scores[c] >= CANDIDATE_SCORE:
                 code = card.codes[0]
                 name = self._by_code[code].name if code in self._by_code else card.phrases[0]
                 ranked[code] = CatalogCandidate(code, name, round(float(scores[c]), 4), card.id)
         offset = len(self._cards)
         entry_scores = scores[offset:]
-        for i in np.argsort(-entry_scores, kind="stable")[: limit * 3]:
+        # The same procedure of several provinces or levels carries one name:
+        # one button per name (the best ranked: national before other provinces').
+        names = {c.name.strip().lower() for c in ranked.values()}
+        for i in np.argsort(-entry_scores, kind="stable")[: limit * 6]:
             entry = self._catalog[i]
             score = float(entry_scores[i])
-            if score <= 0 or entry.code in self._card_of_code or entry.code in ranked:
+            name = self._names[i]
+            if score <= 0 or entry.code in self._card_of_code or entry.code in ranked or name in names:
                 continue
+            names.add(name)
             ranked[entry.code] = CatalogCandidate(entry.code, entry.name, round(score, 4))
         return tuple(sorted(ranked.values(), key=lambda c: -c.score)[:limit])
 
@@ -300,11 +444,15 @@ LIFE_EVENT_SCORE = 0.25
 # Below this a card is not named as the answer (it may still be offered as a
 # choice): chosen with ABSTAIN_SCORE on the dev half of the catalog questions,
 # where a lower value named cards for questions about other procedures.
-CARD_SCORE = 0.35
-# Below this, neither a card nor a catalog entry is offered: the assistant
-# says it does not know. Chosen on the dev half of tests/data/eval/catalog.yml
-# (docs/evaluation.md), never on the half that is reported.
-ABSTAIN_SCORE = 0.325
+CARD_SCORE = 0.325
+# A card is named unless an entry without a card beats it clearly (by this
+# share): cards are what citizens ask most, and a formal question about a
+# card shares its official words with many entries. Chosen on the dev half.
+CARD_PREFERENCE = 0.9
+# Below this ``Match.confidence``, neither a card nor a catalog entry is
+# offered: the assistant says it does not know. Chosen on the dev half of
+# tests/data/eval/catalog.yml (docs/evaluation.md), never on the half that is reported.
+ABSTAIN_SCORE = 0.5
 
 
 def is_confident(scores: list[float]) -> bool:

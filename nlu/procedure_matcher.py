@@ -24,6 +24,7 @@ from nlu.card_source import CardSource
 from nlu.matcher import (
     ABSTAIN_SCORE,
     CANDIDATE_SCORE,
+    CARD_PREFERENCE,
     CARD_SCORE,
     CONFIDENT_SCORE,
     LIFE_EVENT_SCORE,
@@ -52,9 +53,10 @@ class ProcedureMatcher(GraphComponent):
             "database_url": None,  # default: the app's (settings)
             "refresh_seconds": 2.0,
             "min_score": CARD_SCORE,  # below this a card is not named
-            "abstain_score": ABSTAIN_SCORE,  # below this no card nor catalog entry is offered
+            "abstain_score": ABSTAIN_SCORE,  # below this confidence no card nor catalog entry is offered
             "override_score": 0.55,  # above this a weak intent becomes ask_procedure
             "candidates": 5,
+            "catalog_candidates": 3,  # the buttons offered when unsure
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -93,19 +95,25 @@ class ProcedureMatcher(GraphComponent):
             self._annotate_code(message, named)
             return
         match = matcher.match(text, limit=self._config["candidates"])
-        floor = self._config["abstain_score"]
-        catalog = [c for c in match.catalog if c.score >= floor]
-        # A card is named only when it beats every entry without a card.
+        # Unsure what the message is about: nothing is offered, neither cards
+        # nor catalog entries (the assistant says it does not know, or a
+        # follow-up keeps the card in context).
+        sure = match.confidence >= self._config["abstain_score"]
+        catalog = list(match.catalog[: self._config["catalog_candidates"]]) if sure else []
+        # A card is named only when no entry without a card clearly beats it.
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
-        procedures = [c for c in match.procedures if c.score >= CANDIDATE_SCORE]
-        card_named = bool(procedures) and procedures[0].score >= max(self._config["min_score"], best_other)
+        procedures = [c for c in match.procedures if c.score >= CANDIDATE_SCORE] if sure else []
+        card_named = bool(procedures) and procedures[0].score >= max(
+            self._config["min_score"], best_other * CARD_PREFERENCE
+        )
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
         life_event_asked = (message.get(INTENT) or {}).get("name") == "life_event"
         life_events = [
             c
             for c in match.life_events
-            if c.score >= LIFE_EVENT_SCORE and (life_event_asked or c.score >= min(best_other, CONFIDENT_SCORE))
+            if c.score >= LIFE_EVENT_SCORE
+            and (life_event_asked or (sure and c.score >= min(best_other, CONFIDENT_SCORE)))
         ]
         message.set(CANDIDATES, [{"id": c.id, "score": c.score} for c in procedures], add_to_output=True)
         message.set(LIFE_EVENT_CANDIDATES, [{"id": c.id, "score": c.score} for c in life_events], add_to_output=True)

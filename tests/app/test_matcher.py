@@ -3,7 +3,7 @@
 import pytest
 
 from knowledge.store import validate_files
-from nlu.matcher import CatalogText, Matcher, card_text, is_confident
+from nlu.matcher import ABSTAIN_SCORE, CatalogText, Matcher, card_text, features, is_confident, request_features
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,92 @@ def test_asking_by_code(with_catalog, text, code, card):
 
 def test_an_unknown_code_names_nothing(with_catalog):
     assert with_catalog.by_code("thủ tục 9.999999") is None
+
+
+@pytest.fixture(scope="module")
+def national():
+    """Cards with the whole national catalog, as the set-up imports it."""
+    from tests.bench import shipped_catalog
+
+    cards, _ = validate_files()
+    return Matcher((card_text(card.model_dump(mode="json")) for card in cards), shipped_catalog())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hôm nay đội tuyển đá bóng với ai, xem kênh nào",
+        "cho em công thức pha trà sữa trân châu",
+        "bai hat nao dang hot nhat",
+    ],
+)
+def test_a_question_about_something_else_is_not_confident(national, text):
+    assert national.match(text).confidence < ABSTAIN_SCORE
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("đăng ký dán nhãn năng lượng cho tủ lạnh thì làm sao", "2.001734"),
+        ("xin cap lai the ABTC bi mat", "2.000293"),
+    ],
+)
+def test_a_question_about_a_procedure_without_a_card_is_confident(national, text, code):
+    match = national.match(text)
+    assert match.confidence >= ABSTAIN_SCORE
+    assert code in [c.code for c in match.catalog[:3]]
+
+
+def test_one_button_per_name():
+    twins = [
+        CatalogText("1.000001", "Cấp giấy phép nuôi ong mật"),
+        CatalogText("3.000001", "Cấp giấy phép nuôi ong mật", "provincial", "Huế"),
+        CatalogText("1.000002", "Gia hạn giấy phép nuôi ong mật"),
+    ]
+    codes = [c.code for c in Matcher([], twins).match("xin giấy phép nuôi ong mật").catalog]
+    assert codes[:2] == ["1.000001", "1.000002"]
+    assert "3.000001" not in codes
+
+
+def test_the_sentence_that_asks_weighs_more():
+    story = "Tôi làm công nhân ở Hàn Quốc năm năm, hợp đồng sắp hết. Xin hỏi về nước thì đăng ký thường trú thế nào?"
+    asking = request_features(story)
+    assert "b:thuong tru" in asking
+    assert "w:han" not in asking
+    assert request_features("đăng ký thường trú thế nào?") == set()
+
+
+def test_a_long_question_with_a_story_finds_its_card(national):
+    story = (
+        "Tôi đi làm ở Hàn Quốc đã năm năm, hợp đồng lao động sắp hết và tháng sau tôi về nước. "
+        "Công ty mới ở quê yêu cầu nộp giấy tờ chứng minh không có án tích. "
+        "Xin hỏi tôi cần làm thủ tục gì để được cấp phiếu lý lịch tư pháp?"
+    )
+    assert national.match(story).procedures[0].id == "ly-lich-tu-phap"
+
+
+def test_a_message_is_also_read_in_official_words():
+    assert "b:giay phep" in features("mất bằng lái rồi", message=True)
+    # the cards' own phrases are indexed as written
+    assert "b:giay phep" not in features("bằng lái")
+
+
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [("đk ks cho con", "khai-sinh"), ("hc hết hạn", "ho-chieu"), ("rút bh 1 lần", "bhxh-mot-lan"), ("đkkh", "ket-hon")],
+)
+def test_shorthand_inside_sentences_with_the_whole_catalog(national, text, card):
+    assert national.match(text).procedures[0].id == card
+
+
+def test_diacritics_tell_apart_words_that_fold_alike():
+    cards = [card_text({"id": "khai-sinh", "name": "Đăng ký khai sinh", "aliases": ["làm giấy tờ cho em bé"]})]
+    matcher = Matcher(cards)
+    same, other = matcher.match("làm giấy tờ cho bé"), matcher.match("làm giấy tờ cho bể")
+    assert same.procedures[0].score > other.procedures[0].score
+    # without diacritics both readings stay possible
+    assert matcher.match("lam giay to cho be").procedures[0].id == "khai-sinh"
+
+
+def test_the_frame_of_a_question_is_not_what_it_is_about():
+    assert not {"w:thu", "w:hoi", "b:cho em"} & set(features("cho em hỏi thủ tục nuôi ong", message=True))
