@@ -5,8 +5,7 @@ reply, never silence, and the conversation going on once the fault is gone.
 The Rasa server test kills a server and leaves it dead: it runs last.
 Elsewhere: a platform API timing out is retried with back-off
 (tests/engine/channels: test_zalo_oa_outbound.py, test_telegram.py,
-test_zalo_bot.py); a notification Rasa could not take is retried and
-delivered later (tests/app/test_dossier_notifier.py)."""
+test_zalo_bot.py); the notifier's retries are in tests/app/test_dossier_notifier.py."""
 
 from __future__ import annotations
 
@@ -102,6 +101,44 @@ def test_a_redis_restart_mid_conversation_goes_unnoticed(production: Production)
     assert ANSWER in texts(chat.say(QUESTION))
     asked = [said for kind, said in tracker_turns(production, chat.sender) if kind == "user"]
     assert asked[0] == QUESTION and len(asked) >= 2
+
+
+def _callback_say(production: Production, sender: str, message: str) -> None:
+    response = httpx.post(
+        f"{production.rasa_url}/webhooks/callback/webhook", json={"sender": sender, "message": message}, timeout=60
+    )
+    assert response.status_code == 200
+
+
+def test_a_dossier_event_accepted_while_the_notifier_cannot_deliver_is_delivered_later(production: Production):
+    """The event is accepted while the notifier's way to Rasa is down and the
+    console (the notifier's process) is then killed: the outbox, in PostgreSQL,
+    delivers it once both are back (its first retry is a minute later)."""
+    from tests.e2e.test_dossiers import CODE, push
+
+    sender = "callback-production-1"
+    assert push(production, event_id="prod-seed").status_code in (200, 202)
+    _callback_say(production, sender, CODE)
+    assert "Hồ sơ đang được giải quyết" in production.callback.wait_for(sender, 1)[0]["text"]
+    _callback_say(production, sender, f'/subscribe_status{{"dossier_code": "{CODE}"}}')
+    production.callback.wait_for(sender, 2)
+    _callback_say(production, sender, "6789")
+    assert "em sẽ nhắn anh/chị" in production.callback.wait_for(sender, 3)[-1]["text"]
+
+    production.processes.stop("nginx")  # the notifier reaches Rasa through the balancer
+    try:
+        accepted = push(
+            production, event_id="prod-ready", status="result_ready", occurred_at="2024-09-09T15:00:00+07:00"
+        )
+        assert accepted.status_code == 202
+        production.processes.kill("console")
+        production.processes.start("console")
+        time.sleep(3)
+        assert len(production.callback.messages[sender]) == 3  # not delivered, not lost
+    finally:
+        production.processes.start("nginx")
+    delivered = production.callback.wait_for(sender, 4, seconds=150)
+    assert len(delivered) == 4 and "Hồ sơ đã có kết quả" in delivered[3]["text"]
 
 
 def test_a_killed_rasa_server_hands_its_citizens_to_another_with_their_history(production: Production):
