@@ -140,7 +140,7 @@ class _Cell:
 def tracker_events(window: Window, url: str | None = None) -> Iterator[dict[str, Any]]:
     """The tracker store's events within the window, oldest first, each with
     its ``sender_id``; nothing when the store is missing or unreadable."""
-    engine = get_engine(url or get_settings().tracker_db_url)
+    engine = get_engine(url or get_settings().tracker_database_url)
     query = (
         select(EVENTS.c.sender_id, EVENTS.c.data)
         .where(EVENTS.c.timestamp >= window.since.timestamp(), EVENTS.c.timestamp < window.until.timestamp())

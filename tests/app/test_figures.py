@@ -110,7 +110,7 @@ def figures_data(database_url, tmp_path, monkeypatch):
     spec = json.dumps({"db": str(tracker), "conversations": CONVERSATIONS})
     subprocess.run([str(ROOT / ".venv-engine/bin/python"), "tests/app/write_trackers.py"], input=spec, text=True,
                    check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})  # fmt: skip
-    monkeypatch.setenv("TTHC_TRACKER_DB_URL", f"sqlite:///{tracker}")
+    monkeypatch.setenv("TTHC_TRACKER_DATABASE_URL", f"sqlite:///{tracker}")
     monkeypatch.setenv("TTHC_CONSOLE_KEY", "test-console-key-0123456789abcdef")
     get_settings.cache_clear()
     store.import_files()
