@@ -55,3 +55,17 @@ class LocalServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Put ``text`` between the ``<!-- name -->`` markers of ``path`` (appended when
+    absent), so the benchmark commands each rewrite their own part of one document."""
+    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in current and end in current:
+        before, rest = current.split(begin, 1)
+        updated = before + block + rest.split(end, 1)[1]
+    else:
+        updated = current.rstrip() + ("\n\n" if current.strip() else "") + block + "\n"
+    path.write_text(updated, encoding="utf-8")
