@@ -15,7 +15,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     quiet_http_logs()
     migrate()
-    uvicorn.run(create_app(), host="127.0.0.1", port=get_settings().console_port, log_level="warning")
+    uvicorn.run(create_app(), host=get_settings().listen_host, port=get_settings().console_port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from console import posters
 from console.printing import PosterPrinter
 from dossiers import api
 from dossiers.notifier import run_forever
+from webapp import health
 
 
 def create_app(deliver_notifications: bool = True) -> Starlette:
@@ -22,6 +24,6 @@ def create_app(deliver_notifications: bool = True) -> Starlette:
         if task is not None:
             task.cancel()
 
-    app = Starlette(routes=[*api.routes, *posters.routes], lifespan=lifespan)
+    app = Starlette(routes=[Route("/health", health), *api.routes, *posters.routes], lifespan=lifespan)
     app.state.printer = PosterPrinter()
     return app

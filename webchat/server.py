@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from settings import get_settings
-from webapp import BadRequest, read_json_object
+from webapp import BadRequest, health, read_json_object
 from webchat.headers import SecurityHeaders
 from webchat.limits import RateLimit
 from webchat.sessions import InvalidSession, Sessions
@@ -159,6 +159,7 @@ def create_app() -> Starlette:
         routes=[
             Route("/api/session", new_session, methods=["POST"]),
             Route("/api/chat", chat, methods=["POST"]),
+            Route("/health", health),
             Mount("/", StaticFiles(directory=STATIC, html=True), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],
