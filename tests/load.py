@@ -48,7 +48,6 @@ from urllib.parse import parse_qs
 import httpx
 
 from dossiers.api import signature
-from tests.bench import parse_timings
 from tests.e2e.conftest import Processes, _free_port
 from tests.evaluation import load as load_eval
 from tests.support import ROOT, LocalServer, QuietHandler, write_section
@@ -461,9 +460,10 @@ def stack_env(work: Path, telegram: PlatformStandIn, zalo: PlatformStandIn) -> d
     }
 
 
-def start_embedded(model: str, work: Path, telegram: PlatformStandIn, zalo: PlatformStandIn) -> Running:
+def start_embedded(model: str, work: Path, telegram: PlatformStandIn, zalo: PlatformStandIn, tree: Path) -> Running:
     """The processes of ``make run`` (scripts/run) with bot/endpoints.yml's SQLite
-    tracker store, on free ports and a copy of the app database."""
+    tracker store, on free ports and a copy of the app database; the code of the
+    checkout ``tree`` (this one, or another to compare before and after a change)."""
     action_port, rasa_port, web_port, console_port = (_free_port() for _ in range(4))
     shutil.copy(ROOT / "var" / "app.db", work / "app.db")
     env = {
@@ -498,6 +498,9 @@ def start_embedded(model: str, work: Path, telegram: PlatformStandIn, zalo: Plat
         "webchat": f"http://127.0.0.1:{web_port}/",
         "console": console_port,
     }
+    if tree != ROOT:  # every process runs in the other checkout, with its code first on the path
+        env["PYTHONPATH"] = str(tree)
+        commands = {name: ["env", f"--chdir={tree}", *command] for name, command in commands.items()}
     processes = Processes(work, commands, ready, env)
     load_seconds = 0.0
     for name in commands:
@@ -611,61 +614,116 @@ class Report:
 MIX = {"web": 0.6, "telegram": 0.2, "zalo": 0.2}
 
 
-async def measure(running: Running, report: Report, options: argparse.Namespace) -> None:
+@dataclass
+class Side:
+    """One topology under measurement, its stack running beside the others'."""
+
+    report: Report
+    running: Running
+    crowd: Crowd
+
+
+async def measure(sides: list[Side], options: argparse.Namespace) -> None:
+    """Every phase on every topology in turn, in ``--rounds`` slices, so that the
+    other work on the machine weighs on each topology alike (side by side)."""
+    for side in sides:
+        warm = await side.crowd.run(3, 10, False, MIX)  # loads lazily built parts; every channel answers
+        if any(r.error for r in warm) or {r.channel for r in warm} != set(MIX):
+            raise RuntimeError(f"{side.report.name}: warm-up failed: {[(r.channel, r.error) for r in warm]}")
+    rounds = options.rounds
+    sequential: dict[str, list[TurnResult]] = defaultdict(list)
+    for _ in range(rounds):
+        for side in sides:
+            sequential[side.report.name] += await side.crowd.run(
+                1, options.sequential_seconds / rounds, False, {"web": 1}
+            )
+    for side in sides:
+        side.report.sequential = figures(sequential[side.report.name], options.sequential_seconds)
+    active = list(sides)
+    for citizens in options.levels:
+        for side in list(active):
+            if not await _level(side, citizens, options.level_seconds):
+                active.remove(side)
+    saturation: dict[str, list[TurnResult]] = defaultdict(list)
+    for round_number in range(rounds):
+        for side in sides:
+            seconds = options.saturation_seconds / rounds
+            profiler = _profiler(
+                side, seconds, options.out / f"profile-{_slug(side.report.name)}-{round_number}.txt", options
+            )
+            saturation[side.report.name] += await side.crowd.run(options.saturation_citizens, seconds, False, MIX)
+            if profiler is not None:
+                profiler.wait(timeout=60)
+    for side in sides:
+        side.report.saturation = figures(saturation[side.report.name], options.saturation_seconds)
+        side.report.saturation_citizens = options.saturation_citizens
+        if options.profile:
+            side.report.profile = options.out / f"profile-{_slug(side.report.name)}.txt"
+            parts = sorted(options.out.glob(f"profile-{_slug(side.report.name)}-*.txt"))
+            side.report.profile.write_text("".join(part.read_text() for part in parts))
+            for part in parts:
+                part.unlink()
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+
+
+async def _level(side: Side, citizens: int, seconds: float) -> bool:
+    """One level of citizens with think time; whether p95 held without errors."""
+    results = await side.crowd.run(citizens, seconds, True, MIX)
+    level = figures(results, seconds)
+    side.report.levels.append((citizens, level))
+    held = level.p95 <= TARGET_P95 and not level.errors
+    if held or not side.report.channels:
+        by_channel: dict[str, list[TurnResult]] = defaultdict(list)
+        for r in results:
+            by_channel[r.channel].append(r)
+        side.report.channels = {c: figures(rs, seconds) for c, rs in by_channel.items()}
+    return held
+
+
+def _profiler(side: Side, seconds: float, output: Path, options: argparse.Namespace) -> subprocess.Popen | None:
+    """py-spy sampling the (first) Rasa server for ``seconds``, without pausing it."""
+    if not options.profile:
+        return None
+    return subprocess.Popen(
+        [str(ROOT / ".venv/bin/py-spy"), "record", "--pid", str(side.running.rasa_pids[0]), "--format", "raw",
+         "--rate", "100", "--nonblocking", "--duration", str(max(1, int(seconds))), "--output", str(output)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def _measure_all(runnings: list[tuple[Report, Running]], options: argparse.Namespace) -> None:
     limits = httpx.Limits(max_connections=2000, max_keepalive_connections=2000)
     async with httpx.AsyncClient(timeout=TURN_TIMEOUT, limits=limits) as http:
-        crowd = Crowd(running.target, http)
-        warm = await crowd.run(3, 10, False, MIX)  # loads lazily built parts; every channel answers
-        if any(r.error for r in warm) or {r.channel for r in warm} != set(MIX):
-            raise RuntimeError(f"warm-up failed: {[(r.channel, r.error) for r in warm if r.error]}")
-        report.sequential = figures(await crowd.run(1, options.sequential_seconds, False, {"web": 1}),
-                                    options.sequential_seconds)  # fmt: skip
-        for citizens in options.levels:
-            results = await crowd.run(citizens, options.level_seconds, True, MIX)
-            level = figures(results, options.level_seconds)
-            report.levels.append((citizens, level))
-            by_channel = defaultdict(list)
-            for r in results:
-                by_channel[r.channel].append(r)
-            held = level.p95 <= TARGET_P95 and not level.errors
-            if held or not report.channels:
-                report.channels = {c: figures(rs, options.level_seconds) for c, rs in by_channel.items()}
-            if not held:
-                break
-        profiler = None
-        if options.profile:
-            report.profile = options.out / f"profile-{report.name}.txt"
-            profiler = subprocess.Popen(
-                [str(ROOT / ".venv/bin/py-spy"), "record", "--pid", str(running.rasa_pids[0]), "--format", "raw",
-                 "--rate", "100", "--nonblocking", "--duration", str(int(options.saturation_seconds)),
-                 "--output", str(report.profile)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-        results = await crowd.run(options.saturation_citizens, options.saturation_seconds, False, MIX)
-        report.saturation = figures(results, options.saturation_seconds)
-        report.saturation_citizens = options.saturation_citizens
-        if profiler is not None:
-            profiler.wait(timeout=60)
+        sides = [Side(report, running, Crowd(running.target, http)) for report, running in runnings]
+        await measure(sides, options)
 
 
-def run_topology(name: str, model: str, options: argparse.Namespace) -> Report:
-    report = Report(name, model)
+def run_topologies(names: list[str], options: argparse.Namespace) -> list[Report]:
+    """Start every topology, measure them side by side, note their memory, stop them."""
     telegram, zalo = PlatformStandIn("telegram"), PlatformStandIn("zalo_bot")
-    work = Path(tempfile.mkdtemp(prefix=f"load-{name}-", dir=options.out))
+    runnings: list[tuple[Report, Running]] = []
     try:
-        running = start_embedded(model, work, telegram, zalo)
-        try:
-            report.model_load = running.model_load
-            asyncio.run(measure(running, report, options))
+        for name in names:
+            work = Path(tempfile.mkdtemp(prefix=f"load-{_slug(name)}-", dir=options.out))
+            kind, _, tree = name.partition("@")
+            start, model = TOPOLOGIES[kind]
+            running = start(model, work, telegram, zalo, Path(tree) if tree else ROOT)
+            runnings.append((Report(name, model, running.model_load), running))
+        asyncio.run(_measure_all(runnings, options))
+        for report, running in runnings:
             report.memory = {p: peak_rss_mb(pid) for p, pid in running.processes.items()}
-        finally:
-            running.stop()
     finally:
+        for _, running in runnings:
+            running.stop()
         telegram.server.close()
         zalo.server.close()
     if not options.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    return report
+        for path in options.out.glob("load-*"):
+            shutil.rmtree(path, ignore_errors=True)
+    return [report for report, _ in runnings]
 
 
 def training_seconds(config: str, out: Path) -> float:
@@ -680,18 +738,45 @@ def training_seconds(config: str, out: Path) -> float:
 
 
 def parse_throughput(model: str) -> tuple[float, float]:
+    """``make parse`` on the held-out messages: seconds to the first answer (the model's
+    load), then messages per second from the first answer to the last (one run)."""
     texts = [row["text"] for row in load_eval("procedures.yml")] + [row["text"] for row in load_eval("intents.yml")]
-    load_seconds, per_message, _ = parse_timings(texts, model)
-    return load_seconds, 1 / per_message
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(ROOT / ".venv-engine/bin/python"), "-m", "nlu.parse", "--model", model],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    stdin = process.stdin
+
+    def feed() -> None:
+        stdin.write("".join(t.replace("\n", " ") + "\n" for t in texts))
+        stdin.close()
+
+    threading.Thread(target=feed, daemon=True).start()
+    process.stdout.readline()
+    first = time.monotonic()
+    answered = 1 + sum(1 for _ in process.stdout)
+    last = time.monotonic()
+    process.wait()
+    return first - started, (answered - 1) / (last - first)
 
 
 # -- The report ---------------------------------------------------------------------------
 
-TOPOLOGIES = {
-    "embedded": ("models/current.tar.gz", "config.yml"),
-    "stock": ("models/baseline.tar.gz", "config.baseline.yml"),
+Starter = Callable[[str, Path, PlatformStandIn, PlatformStandIn, Path], Running]
+TOPOLOGIES: dict[str, tuple[Starter, str]] = {
+    "embedded": (start_embedded, "models/current.tar.gz"),
+    "stock": (start_embedded, "models/baseline.tar.gz"),
 }
+CONFIGS = {"models/current.tar.gz": "config.yml", "models/baseline.tar.gz": "config.baseline.yml"}
 TITLES = {"embedded": "embedded, Vietnamese pipeline", "stock": "embedded, stock pipeline"}
+
+
+def _title(name: str) -> str:
+    kind, _, tree = name.partition("@")
+    return TITLES.get(kind, kind) + (f" ({tree})" if tree else "")
 
 
 def ms(value: float) -> str:
@@ -699,7 +784,7 @@ def ms(value: float) -> str:
 
 
 def render(reports: list[Report], command: str, load_average: str, started: str) -> str:
-    head = "| | " + " | ".join(TITLES.get(r.name, r.name) for r in reports) + " |"
+    head = "| | " + " | ".join(_title(r.name) for r in reports) + " |"
     rule = "|---" * (len(reports) + 1) + "|"
 
     def row(label: str, cell: Callable[[Report], str]) -> str:
@@ -779,12 +864,17 @@ def _level(f: Figures | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--topologies", default="embedded,stock", help=f"comma-separated: {', '.join(TOPOLOGIES)}")
+    parser.add_argument(
+        "--topologies",
+        default="embedded,stock",
+        help=f"comma-separated: {', '.join(TOPOLOGIES)}; NAME@DIR runs NAME from another checkout (before/after)",
+    )
     parser.add_argument("--levels", default="10,25,50,100", type=lambda s: [int(n) for n in s.split(",")])
     parser.add_argument("--level-seconds", type=float, default=30)
     parser.add_argument("--sequential-seconds", type=float, default=15)
     parser.add_argument("--saturation-citizens", type=int, default=20)
     parser.add_argument("--saturation-seconds", type=float, default=30)
+    parser.add_argument("--rounds", type=int, default=2, help="slices per phase, alternating the topologies")
     parser.add_argument("--profile", action="store_true", help="py-spy on the Rasa server during saturation")
     parser.add_argument("--train", action="store_true", help="also time `rasa train` for each pipeline")
     parser.add_argument("--no-parse", dest="parse", action="store_false", help="skip `make parse` throughput")
@@ -795,16 +885,14 @@ def main() -> None:
     options.out.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_average = LoadAverage()
-    reports = []
-    for name in options.topologies.split(","):
-        model, config = TOPOLOGIES[name]
-        report = run_topology(name, model, options)
+    reports = run_topologies(options.topologies.split(","), options)
+    for report in reports:
         if options.parse:
-            report.parse = parse_throughput(model)
+            report.parse = parse_throughput(report.model)
         if options.train:
-            report.training = training_seconds(config, options.out / "trained")
-        reports.append(report)
-        print(render([report], "", "", started), flush=True)
+            report.training = training_seconds(CONFIGS[report.model], options.out / "trained")
+        if report.profile:
+            print(f"{report.name}: py-spy samples in {report.profile} (python -m tests.load_profile FILE...)")
     command = "make bench-load" + (f" LOAD_ARGS='{os.environ['LOAD_ARGS']}'" if os.environ.get("LOAD_ARGS") else "")
     text = render(reports, command, load_average.summary(), started)
     print(text)

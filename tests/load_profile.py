@@ -3,7 +3,8 @@
 
 ``python -m tests.load_profile FILE...`` prints the tables (one column per file).
 
-A sample belongs to the first group, in the order of ``GROUPS``, that any of
+A sample whose innermost frame is Sanic's ``serve`` is the event loop (uvloop,
+in C). Any other belongs to the first group, in the order of ``GROUPS``, that any of
 its frames matches: a NumPy call made by our matcher counts for the matcher,
 a SQLAlchemy call made for the tracker store for the tracker store. The
 second table lists the innermost frames (self time) over all samples.
@@ -33,6 +34,8 @@ GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 OTHER = "other (asyncio, logging, ...)"
+# Sanic runs uvloop: time spent inside the C event loop shows as its Python caller.
+EVENT_LOOP = re.compile(r"^serve \(\S*sanic/server/runners\.py")
 
 
 def read_samples(path: Path) -> Counter[str]:
@@ -46,6 +49,8 @@ def read_samples(path: Path) -> Counter[str]:
 
 
 def group_of(stack: str) -> str:
+    if EVENT_LOOP.search(stack.rsplit(";", 1)[-1]):
+        return "event loop (uvloop in C: sockets, callbacks, waiting)"
     return next((name for name, pattern in GROUPS if pattern.search(stack)), OTHER)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,3 +70,21 @@ def write_section(path: Path, name: str, text: str) -> None:
     else:
         updated = current.rstrip() + ("\n\n" if current.strip() else "") + block + "\n"
     path.write_text(updated, encoding="utf-8")
+
+
+COMPOSE_FILE = ROOT / "deploy" / "docker" / "compose.yml"
+
+
+def compose_health_checks() -> dict[str, tuple[int, str]]:
+    """Each compose service whose health check calls one of its own HTTP routes:
+    service -> (port, path) read from the check's ``http://127.0.0.1:PORT/PATH``."""
+    import yaml
+
+    services = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))["services"]
+    checks = {}
+    for name, service in services.items():
+        test = " ".join((service.get("healthcheck") or {}).get("test", []))
+        found = re.search(r"http://127\.0\.0\.1:(\d+)(/[^'\" ]*)", test)
+        if found:
+            checks[name] = (int(found.group(1)), found.group(2))
+    return checks
