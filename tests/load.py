@@ -38,7 +38,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -514,6 +514,85 @@ def start_embedded(model: str, work: Path, telegram: PlatformStandIn, zalo: Plat
     return Running(target, pids, load_seconds, [pids["rasa"]], processes.stop_all)
 
 
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+REDIS_DB = 11  # a Redis database of its own: the tests use others
+
+
+def start_production(servers: int) -> Starter:
+    """``scripts/run-prod`` (make run-prod) with ``servers`` Rasa servers, on free ports,
+    a PostgreSQL database of its own (dropped at the end) and the machine's Redis."""
+
+    def start(model: str, work: Path, telegram: PlatformStandIn, zalo: PlatformStandIn, tree: Path) -> Running:
+        database = f"tthc_load_{work.name.rsplit('-', 1)[-1].lower()}"
+        rasa_port, action_port, web_port, console_port, proxy_port = (_free_port() for _ in range(5))
+        env = {
+            **stack_env(work, telegram, zalo),
+            "PYTHONPATH": str(tree),
+            "MODEL": model,
+            "TTHC_DATABASE_URL": f"{POSTGRES}/{database}",
+            "TTHC_TRACKER_DATABASE_URL": f"{POSTGRES}/{database}",
+            "TTHC_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "TTHC_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+            "TTHC_ACTION_URL": f"http://127.0.0.1:{action_port}/webhook",
+            "TTHC_WEBCHAT_PORT": str(web_port),
+            "TTHC_CONSOLE_PORT": str(console_port),
+            "TTHC_PROXY_LISTEN": f"127.0.0.1:{proxy_port}",
+            "TTHC_RASA_SERVERS": str(servers),
+            "TTHC_ACTION_SERVERS": "1",
+        }
+        rasa_ports = [rasa_port + 100 + i for i in range(1, servers + 1)]
+        ready: dict[str, str | int] = {"run-prod": f"http://127.0.0.1:{web_port}/"}
+        processes = Processes(work, {"run-prod": ["scripts/run-prod"]}, ready, env)
+        started = time.monotonic()
+        processes.start("run-prod")
+        for port in rasa_ports:
+            _wait_until(f"http://127.0.0.1:{port}/", processes)
+        load_seconds = time.monotonic() - started
+        root = processes.running["run-prod"].pid
+        rasa_pids = [pid for pid in descendants(root) if "engine.serve" in _cmdline(pid)]
+        # The web relay directly (the proxy limits each client address, and here every
+        # citizen comes from 127.0.0.1); webhooks through the proxy's Rasa balancer
+        # (TTHC_RASA_URL), whose hash on the conversation is the affinity under test.
+        target = Target(f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{rasa_port}", telegram, zalo)
+        seed_dossiers(f"http://127.0.0.1:{console_port}")
+
+        def stop() -> None:
+            processes.stop_all()
+            _drop_database(database)
+
+        return Running(target, {"run-prod": root}, load_seconds, rasa_pids, stop)
+
+    return start
+
+
+def _wait_until(url: str, processes: Processes, seconds: float = 600) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        if any(p.poll() is not None for p in processes.running.values()):
+            raise RuntimeError(f"the topology stopped:\n{processes.log_text()[-3000:]}")
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer in {seconds:.0f} s")
+
+
+def _drop_database(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def seed_dossiers(console_url: str) -> None:
     """The dossiers citizens look up, pushed as the one-stop system does."""
     for number, code in enumerate(DOSSIERS):
@@ -552,15 +631,23 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The largest resident size (VmHWM) of ``pid`` or any of its descendants, in MB."""
-    peaks = [0.0]
+KINDS = {"engine.serve": "rasa (each)", "-m actions": "actions", "-m webchat": "webchat", "-m console": "console",
+         "nginx": "nginx"}  # fmt: skip
+
+
+def peak_rss_mb(pid: int) -> dict[str, float]:
+    """The largest resident size (VmHWM) of each kind of process under ``pid``
+    (itself included), in MB: one figure for all Rasa servers, the largest."""
+    peaks: dict[str, float] = {}
     for member in descendants(pid):
+        kind = next((k for pattern, k in KINDS.items() if pattern in _cmdline(member)), None)
+        if kind is None:
+            continue
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-    return max(peaks)
+                    peaks[kind] = max(peaks.get(kind, 0.0), int(line.split()[1]) / 1024)
+    return peaks
 
 
 def machine() -> str:
@@ -629,7 +716,8 @@ async def measure(sides: list[Side], options: argparse.Namespace) -> None:
     for side in sides:
         warm = await side.crowd.run(3, 10, False, MIX)  # loads lazily built parts; every channel answers
         if any(r.error for r in warm) or {r.channel for r in warm} != set(MIX):
-            raise RuntimeError(f"{side.report.name}: warm-up failed: {[(r.channel, r.error) for r in warm]}")
+            failed = Counter((r.channel, r.error) for r in warm if r.error)
+            raise RuntimeError(f"{side.report.name}: warm-up failed: {dict(failed)}")
     rounds = options.rounds
     sequential: dict[str, list[TurnResult]] = defaultdict(list)
     for _ in range(rounds):
@@ -714,7 +802,8 @@ def run_topologies(names: list[str], options: argparse.Namespace) -> list[Report
             runnings.append((Report(name, model, running.model_load), running))
         asyncio.run(_measure_all(runnings, options))
         for report, running in runnings:
-            report.memory = {p: peak_rss_mb(pid) for p, pid in running.processes.items()}
+            for pid in running.processes.values():
+                report.memory.update(peak_rss_mb(pid))
     finally:
         for _, running in runnings:
             running.stop()
@@ -769,9 +858,16 @@ Starter = Callable[[str, Path, PlatformStandIn, PlatformStandIn, Path], Running]
 TOPOLOGIES: dict[str, tuple[Starter, str]] = {
     "embedded": (start_embedded, "models/current.tar.gz"),
     "stock": (start_embedded, "models/baseline.tar.gz"),
+    "prod-1": (start_production(1), "models/current.tar.gz"),
+    "prod-2": (start_production(2), "models/current.tar.gz"),
 }
 CONFIGS = {"models/current.tar.gz": "config.yml", "models/baseline.tar.gz": "config.baseline.yml"}
-TITLES = {"embedded": "embedded, Vietnamese pipeline", "stock": "embedded, stock pipeline"}
+TITLES = {
+    "embedded": "embedded, Vietnamese pipeline",
+    "stock": "embedded, stock pipeline",
+    "prod-1": "production, 1 Rasa server",
+    "prod-2": "production, 2 Rasa servers",
+}
 
 
 def _title(name: str) -> str:
@@ -882,6 +978,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "load")
     parser.add_argument("--report", type=Path)
     options = parser.parse_args()
+    options.out = options.out.resolve()  # the processes may run in another checkout
     options.out.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_average = LoadAverage()
