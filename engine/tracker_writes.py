@@ -14,12 +14,13 @@ its samples). Two parts of every ``SQLTrackerStore.save`` go:
   conversation) is still counted. The same events are written, in the same
   order: a conversation is handled by one server at a time (the lock store,
   and the proxy's affinity with several servers), as Rasa's own count assumes.
-- **The disk flush of every commit on SQLite** (the embedded default): in
-  SQLite's default rollback journal each commit waits for ``fsync``, with the
-  event loop blocked. Connections use write-ahead logging with
-  ``synchronous=NORMAL``: a crash of the process loses nothing; a power cut
-  may lose the last turns, never the database. PostgreSQL (production) is
-  left as configured.
+- **The disk flushes of every turn on SQLite** (the embedded default): Rasa's
+  engine opens and closes the database file for each read and each save, and
+  in SQLite's default rollback journal each commit waits for ``fsync``, with
+  the event loop blocked. The store keeps one connection per thread, in
+  write-ahead-log mode with ``synchronous=NORMAL``: a crash of the process
+  loses nothing; a power cut may lose the last turns, never the database.
+  PostgreSQL (production) is left as configured.
 
 Checked against Rasa 3.6.21 (``SQLTrackerStore._retrieve``, ``save`` and
 ``_additional_events``).
@@ -33,7 +34,9 @@ from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 # Set on a tracker: how many of its events (from the first) the store holds.
 STORED = "_tthc_stored_events"
@@ -52,7 +55,13 @@ class CountedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens and closes a SQLite file per session; the last
+            # close also checkpoints the log. One connection per thread stays open.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = create_engine(url, poolclass=SingletonThreadPool)
             event.listen(self.engine, "connect", _write_ahead_log)
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)

@@ -730,7 +730,7 @@ async def measure(sides: list[Side], options: argparse.Namespace) -> None:
     active = list(sides)
     for citizens in options.levels:
         for side in list(active):
-            if not await _level(side, citizens, options.level_seconds):
+            if not await _run_level(side, citizens, options.level_seconds):
                 active.remove(side)
     saturation: dict[str, list[TurnResult]] = defaultdict(list)
     for round_number in range(rounds):
@@ -747,7 +747,8 @@ async def measure(sides: list[Side], options: argparse.Namespace) -> None:
         side.report.saturation_citizens = options.saturation_citizens
         if options.profile:
             side.report.profile = options.out / f"profile-{_slug(side.report.name)}.txt"
-            parts = sorted(options.out.glob(f"profile-{_slug(side.report.name)}-*.txt"))
+            parts = [options.out / f"profile-{_slug(side.report.name)}-{n}.txt" for n in range(rounds)]
+            parts = [part for part in parts if part.exists()]
             side.report.profile.write_text("".join(part.read_text() for part in parts))
             for part in parts:
                 part.unlink()
@@ -757,7 +758,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
-async def _level(side: Side, citizens: int, seconds: float) -> bool:
+async def _run_level(side: Side, citizens: int, seconds: float) -> bool:
     """One level of citizens with think time; whether p95 held without errors."""
     results = await side.crowd.run(citizens, seconds, True, MIX)
     level = figures(results, seconds)
