@@ -17,7 +17,7 @@ CARDS := $(shell find knowledge/cards -name '*.yaml' 2>/dev/null)
 RASA := $(ENGINE)/bin/rasa
 RASA_FILES := --domain bot/domain --data bot/data
 
-.PHONY: help setup run run-prod test lint audit check-clone parse train train-baseline eval bench clean
+.PHONY: help setup run run-prod test lint audit check-clone parse train train-baseline eval bench bench-load clean
 
 help:
 	@echo "make run    - set up what is missing, train if needed, start the assistant (http://localhost:8000/)"
@@ -26,6 +26,7 @@ help:
 	@echo "make parse  - one message per line on stdin -> one JSON line on stdout (MODEL=path to choose)"
 	@echo "make eval   - held-out accuracy of the Vietnamese and the stock pipelines (docs/evaluation.md)"
 	@echo "make bench  - speed and memory of understanding (docs/benchmarks.md)"
+	@echo "make bench-load - simulated citizens on each topology: latency, turns/s, memory (docs/benchmarks.md)"
 	@echo "make audit  - known vulnerabilities of both environments' packages (accepted ones: README)"
 
 setup: $(ENGINE)/.ready $(APP)/.ready var/.cards var/.catalog var/.chromium var/.nginx tests/e2e/axe/node_modules/.ready
@@ -126,6 +127,10 @@ audit: $(ENGINE)/.ready $(APP)/.ready
 
 bench: setup $(MODEL)
 	$(APP)/bin/python -m tests.bench --report docs/benchmarks.md
+
+# A few minutes; LOAD_ARGS adds options (python -m tests.load --help), e.g. --profile --train.
+bench-load: setup $(MODEL) $(BASELINE)
+	$(APP)/bin/python -m tests.load --report docs/benchmarks.md $(LOAD_ARGS)
 
 eval: setup $(MODEL) $(BASELINE)
 	$(APP)/bin/python -m tests.evaluation --model $(MODEL) --baseline $(BASELINE) --report docs/evaluation.md

@@ -28,6 +28,9 @@ class Settings:
     rasa_url: str
     action_server_port: int
     webchat_port: int
+    # The address the action server, web chat and console bind: loopback, except
+    # inside a container, whose own network the proxy reaches it on (deploy/docker/).
+    listen_host: str
     portal_url: str
     hotline: str
     office_name: str
@@ -113,6 +116,7 @@ def get_settings() -> Settings:
         rasa_url=env.get("TTHC_RASA_URL", "http://localhost:5005").rstrip("/"),
         action_server_port=int(env.get("TTHC_ACTION_PORT", "5055")),
         webchat_port=int(env.get("TTHC_WEBCHAT_PORT", "8000")),
+        listen_host=env.get("TTHC_LISTEN_HOST", "127.0.0.1"),
         portal_url=env.get("TTHC_PORTAL_URL", "https://dichvucong.gov.vn"),
         hotline=env.get("TTHC_HOTLINE", "1800 1096"),
         office_name=env.get("TTHC_OFFICE_NAME", "Trung tâm phục vụ hành chính công xã, phường nơi anh/chị cư trú"),

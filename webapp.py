@@ -60,6 +60,12 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     return parse_json_object(await read_body(request, limit))
 
 
+async def health(_: Request) -> JSONResponse:
+    """``GET /health``: the process is up and serving (container health checks,
+    the proxy's upstream checks). Nothing about its data: it needs no token."""
+    return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
+
+
 def quiet_http_logs() -> None:
     """Silence httpx's per-request INFO lines: they print whole URLs, and the
     URLs of Rasa's ``trigger_intent`` carry its API token."""

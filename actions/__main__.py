@@ -12,7 +12,9 @@ def main() -> None:
     settings = get_settings()
     require_production_secrets(settings)
     server = create_server(settings.action_token)
-    server.run(host="127.0.0.1", port=settings.action_server_port, single_process=True, access_log=False, motd=False)
+    server.run(
+        host=settings.listen_host, port=settings.action_server_port, single_process=True, access_log=False, motd=False
+    )
 
 
 # rasa-sdk imports every module of the package, this one too: only run when started.

@@ -28,7 +28,7 @@ def serve() -> None:
     settings = get_settings()
     require_production_secrets(settings)
     migrate()
-    uvicorn.run(create_app(), host="127.0.0.1", port=settings.console_port, log_level="warning")
+    uvicorn.run(create_app(), host=settings.listen_host, port=settings.console_port, log_level="warning")
 
 
 def _password(from_stdin: bool) -> str:

@@ -13,13 +13,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from console import admin, cards, figures_page, home, inbox, login, posters, transfer, unanswered_pages
 from console.printing import PosterPrinter
 from dossiers import api
 from dossiers.notifier import run_forever
+from webapp import health
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -33,6 +34,7 @@ def create_app(deliver_notifications: bool = True) -> Starlette:
             task.cancel()
 
     routes = [
+        Route("/health", health),
         *api.routes,
         *posters.routes,
         *login.routes,

@@ -21,7 +21,7 @@ from pathlib import Path
 from knowledge.store import validate_files
 from nlu.matcher import CatalogText, Matcher, card_text
 from tests.evaluation import CATALOG_FILE, load
-from tests.support import ROOT
+from tests.support import ROOT, write_section
 
 
 def shipped_catalog() -> list[CatalogText]:
@@ -57,13 +57,13 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def parse_timings(texts: list[str]) -> tuple[float, float, float]:
+def parse_timings(texts: list[str], model: str = "models/current.tar.gz") -> tuple[float, float, float]:
     """Seconds for an empty run (loading), seconds per message, and peak RSS in MB."""
 
     def run(lines: list[str]) -> float:
         started = time.perf_counter()
         subprocess.run(
-            [str(ROOT / ".venv-engine/bin/python"), "-m", "nlu.parse", "--model", "models/current.tar.gz"],
+            [str(ROOT / ".venv-engine/bin/python"), "-m", "nlu.parse", "--model", model],
             input="".join(t + "\n" for t in lines), text=True, capture_output=True, cwd=ROOT, check=True,
         )  # fmt: skip
         return time.perf_counter() - started
@@ -100,8 +100,8 @@ def main() -> None:
     )
     print(report)
     if args.report:
-        head = "# Benchmarks\n\nWritten by `make bench` (tests/bench.py). Figures, not thresholds.\n\n"
-        args.report.write_text(head + report + "\n", encoding="utf-8")
+        head = "Written by `make bench` (tests/bench.py). Figures, not thresholds.\n\n"
+        write_section(args.report, "bench", head + report)
 
 
 if __name__ == "__main__":

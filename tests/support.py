@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,3 +56,35 @@ class LocalServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Put ``text`` between the ``<!-- name -->`` markers of ``path`` (appended when
+    absent), so the benchmark commands each rewrite their own part of one document."""
+    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in current and end in current:
+        before, rest = current.split(begin, 1)
+        updated = before + block + rest.split(end, 1)[1]
+    else:
+        updated = current.rstrip() + ("\n\n" if current.strip() else "") + block + "\n"
+    path.write_text(updated, encoding="utf-8")
+
+
+COMPOSE_FILE = ROOT / "deploy" / "docker" / "compose.yml"
+
+
+def compose_health_checks() -> dict[str, tuple[int, str]]:
+    """Each compose service whose health check calls one of its own HTTP routes:
+    service -> (port, path) read from the check's ``http://127.0.0.1:PORT/PATH``."""
+    import yaml
+
+    services = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))["services"]
+    checks = {}
+    for name, service in services.items():
+        test = " ".join((service.get("healthcheck") or {}).get("test", []))
+        found = re.search(r"http://127\.0\.0\.1:(\d+)(/[^'\" ]*)", test)
+        if found:
+            checks[name] = (int(found.group(1)), found.group(2))
+    return checks

@@ -20,7 +20,7 @@ def main() -> None:
     quiet_http_logs()
     settings = get_settings()
     require_production_secrets(settings)
-    uvicorn.run(create_app(), host="127.0.0.1", port=settings.webchat_port, log_level="warning")
+    uvicorn.run(create_app(), host=settings.listen_host, port=settings.webchat_port, log_level="warning")
 
 
 if __name__ == "__main__":

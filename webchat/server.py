@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from handoff import rasa_api
 from handoff import store as handoffs
 from settings import get_settings
-from webapp import BadRequest, read_json_object
+from webapp import BadRequest, health, read_json_object
 from webchat.headers import SecurityHeaders
 from webchat.limits import RateLimit
 from webchat.sessions import InvalidSession, Sessions
@@ -224,6 +224,7 @@ def create_app() -> Starlette:
             Route("/api/session", new_session, methods=["POST"]),
             Route("/api/chat", chat, methods=["POST"]),
             Route("/api/updates", updates, methods=["POST"]),
+            Route("/health", health),
             Mount("/", StaticFiles(directory=STATIC, html=True), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],

@@ -1,0 +1,64 @@
+"""The pieces of ``make bench-load`` that decide what is measured: each benchmark
+command rewrites only its own section of docs/benchmarks.md, citizens press the
+option they mean on every channel, and the percentiles and turns/s are read
+from the turns that succeeded."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.load import (
+    NEXT,
+    Reply,
+    TurnResult,
+    ZaloBotCitizen,
+    _spread,
+    conversations,
+    figures,
+)
+from tests.support import write_section
+
+
+def test_each_command_rewrites_only_its_own_section(tmp_path: Path):
+    report = tmp_path / "benchmarks.md"
+    report.write_text("# Benchmarks\n")
+    write_section(report, "bench", "matcher: 1 ms")
+    write_section(report, "bench-load", "turns/s: 35")
+    write_section(report, "bench", "matcher: 2 ms")
+    text = report.read_text()
+    assert text.startswith("# Benchmarks\n")
+    assert "matcher: 2 ms" in text and "matcher: 1 ms" not in text
+    assert "turns/s: 35" in text
+    assert text.index("matcher: 2 ms") < text.index("turns/s: 35")  # rewritten in place
+
+
+def test_a_zalo_citizen_types_the_number_of_the_option_it_means():
+    citizen = ZaloBotCitizen(None, "", None, {})  # type: ignore[arg-type]
+    citizen.user = "6ede9afa66b88fe6d6a9"
+    shown = [Reply("Bước 1/4: Cài VNeID\n1. Xong, bước tiếp theo\n2. Tôi gặp khó khăn\n3. Dừng lại", [])]
+    body = citizen.body(NEXT, shown, press=True)
+    assert body["result"]["message"]["text"] == "1"
+    assert citizen.body("xin chào", shown, press=False)["result"]["message"]["text"] == "xin chào"
+
+
+def test_conversations_cover_every_kind_citizens_hold():
+    kinds = {kind for kind, steps in itertools.islice(conversations(random.Random(1)), 200) if steps}
+    assert kinds == {"procedure", "catalog", "dossier", "walkthrough", "greeting"}
+
+
+def test_figures_count_errors_apart_from_latencies():
+    turns = [TurnResult("web", "procedure", s / 1000) for s in range(1, 101)]
+    turns += [TurnResult("telegram", "dossier", 0.0, "no reply")]
+    result = figures(turns, seconds=10)
+    assert (result.turns, result.errors, result.error_kinds) == (101, 1, {"no reply": 1})
+    assert result.p50 == pytest.approx(0.0505) and result.p95 == 0.096
+    assert result.per_second == 10.0
+
+
+def test_every_channel_gets_citizens_in_proportion():
+    spread = _spread(10, {"web": 0.6, "telegram": 0.2, "zalo": 0.2})
+    assert sorted(spread) == sorted(["web"] * 6 + ["telegram"] * 2 + ["zalo"] * 2)
