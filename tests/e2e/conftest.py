@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
