@@ -59,14 +59,17 @@ def ensure_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         return
+    engine = create_engine(url)
     try:
-        create_engine(url).connect().close()
+        engine.connect().close()
         return
     except OperationalError as exc:
         if "does not exist" not in str(exc):
             raise SystemExit(
                 f"PostgreSQL at {parsed.host}:{parsed.port or 5432} does not answer: start it (README)"
             ) from exc
+    finally:
+        engine.dispose()
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
