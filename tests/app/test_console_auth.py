@@ -46,6 +46,14 @@ def test_no_account_exists_until_the_command_creates_the_admin(database_url):
     assert authenticate("chi.lan", PASSWORD, "127.0.0.1") is not None
     with pytest.raises(AccountError):
         create_account("chi.lan", PASSWORD, "editor")
+    web = client()
+    login(web, "chi.lan")
+    reset = [sys.executable, "-m", "console", "set-password", "chi.lan", "--password-stdin"]
+    new = "mat-khau-moi-5678"
+    assert subprocess.run(reset, input=f"{new}\n", text=True, capture_output=True, env=env, cwd=ROOT).returncode == 0
+    assert web.get("/").status_code == 303  # the old session ended with the old password
+    assert authenticate("chi.lan", PASSWORD, "127.0.0.1") is None
+    assert authenticate("chi.lan", new, "127.0.0.1") is not None
 
 
 def test_log_in_sets_a_hardened_cookie_and_log_out_ends_it(database_url):
