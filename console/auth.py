@@ -176,7 +176,8 @@ def refuse(request: Request, reason: str) -> Response:
 
 def _safe_next(path: str) -> str:
     """Only a local path may be a redirect target after log-in."""
-    return path if path.startswith("/") and not path.startswith("//") else "/"
+    local = path.startswith("/") and not path.startswith(("//", "/\\")) and "\\" not in path
+    return path if local else "/"
 
 
 def safe_next(value: str | None) -> str:

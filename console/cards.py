@@ -156,6 +156,8 @@ def _edit_page(
         message=message,
         notice=NOTICES.get(request.query_params.get("done", "")),
         draft=draft,
+        # a draft started before the card was published again (a revert, an attached question)
+        draft_behind=draft is not None and draft.base_version < drafts.state(kind, draft.id).published,
         published=published,
         preview=preview(shown) if shown else [],
         procedures=procedures,

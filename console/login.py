@@ -20,6 +20,7 @@ from console.auth import (
     start_session,
 )
 from console.pages import render
+from nlu.text import mask_for_analysis
 
 WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
 
@@ -46,7 +47,7 @@ async def login(request: Request) -> Response:
     try:
         account = authenticate(username, password, address(request))
     except LoginRefused as refused:
-        audit.record(None, None, "login_refused", f"user:{username.strip().lower()[:80]}", {"locked": refused.locked})
+        audit.record(None, None, "login_refused", _typed(username), {"locked": refused.locked})
         message = (
             f"Đăng nhập sai quá nhiều lần. Anh/chị thử lại sau {max(1, refused.wait_seconds // 60)} phút."
             if refused.locked
@@ -57,7 +58,7 @@ async def login(request: Request) -> Response:
         response.headers.update(headers)
         return response
     if account is None:
-        audit.record(None, None, "login_failed", f"user:{username.strip().lower()[:80]}")
+        audit.record(None, None, "login_failed", _typed(username))
         return render(request, "login.html", status_code=401, error=WRONG, username=username, next=target)
     audit.record(None, account, "login", f"user:{account.username}")
     redirect = RedirectResponse(target, status_code=303)
@@ -74,6 +75,11 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/login", status_code=303)
     clear_session(response)
     return response
+
+
+def _typed(username: str) -> str:
+    """What was typed as a name, for the audit log: masked, as it may be anything."""
+    return f"user:{mask_for_analysis(username.strip().lower()[:80])}"
 
 
 routes = [

@@ -46,6 +46,14 @@ def test_no_account_exists_until_the_command_creates_the_admin(database_url):
     assert authenticate("chi.lan", PASSWORD, "127.0.0.1") is not None
     with pytest.raises(AccountError):
         create_account("chi.lan", PASSWORD, "editor")
+    web = client()
+    login(web, "chi.lan")
+    reset = [sys.executable, "-m", "console", "set-password", "chi.lan", "--password-stdin"]
+    new = "mat-khau-moi-5678"
+    assert subprocess.run(reset, input=f"{new}\n", text=True, capture_output=True, env=env, cwd=ROOT).returncode == 0
+    assert web.get("/").status_code == 303  # the old session ended with the old password
+    assert authenticate("chi.lan", PASSWORD, "127.0.0.1") is None
+    assert authenticate("chi.lan", new, "127.0.0.1") is not None
 
 
 def test_log_in_sets_a_hardened_cookie_and_log_out_ends_it(database_url):
@@ -202,3 +210,12 @@ def test_the_audit_log_records_who_did_what_and_when(database_url):
     assert PASSWORD not in str([(e.target, e.detail) for e in entries])
     assert [e.action for e in entries][:1] == ["login"]
     assert "bien.tap" in web.get("/audit").text
+
+
+def test_log_in_returns_to_local_pages_only(database_url):
+    account("bien.tap", "editor")
+    for target, expected in (("/cards?q=ks", "/cards?q=ks"), ("//evil.example", "/"), ("/\\evil.example", "/")):
+        web = client()
+        token = csrf(web.get("/login").text)
+        form = {"username": "bien.tap", "password": PASSWORD, "csrf_token": token, "next": target}
+        assert web.post("/login", data=form).headers["location"] == expected

@@ -222,3 +222,12 @@ def test_the_list_filters_and_flags_cards_due_for_review(editor):
     assert card.name in editor.get("/").text  # the start page's reminder
     with_field = editor.get(f"/cards?field={card.field}").text
     assert card.name in with_field
+
+
+def test_a_draft_older_than_the_published_card_is_flagged(editor):
+    form = _form(editor.get("/cards/khai-sinh").text)
+    form["time"] = "Bản nháp cũ"
+    editor.post("/cards/khai-sinh", data={**form, "action": "save"})
+    card = store.get_card("procedure", "khai-sinh")
+    store.save_card(card.model_copy(update={"where": "Xuất bản từ nơi khác"}), author="khac")
+    assert "Bản nháp được bắt đầu từ phiên bản 1" in editor.get("/cards/khai-sinh").text
