@@ -206,6 +206,10 @@ def test_a_new_card_starts_from_a_catalog_entry(editor):
     assert card.codes == ["1.999999"] and card.agency == "Ủy ban nhân dân cấp xã"
     again = editor.post("/cards/new", data={**form, "action": "publish"})
     assert again.status_code == 400 and "Mã thẻ này đã có" in again.text
+    draft_only = form | {"id": "nuoi-ong-2", "short_code": "NUOIONG2", "name": "Nuôi ong (nháp)"}
+    assert editor.post("/cards/new", data={**draft_only, "action": "save"}).status_code == 303
+    assert store.get_card("procedure", "nuoi-ong-2") is None  # a draft: citizens do not see it
+    assert "Nuôi ong (nháp)" in editor.get("/cards").text and "Có bản nháp" in editor.get("/cards").text
 
 
 def test_the_list_filters_and_flags_cards_due_for_review(editor):
