@@ -3,7 +3,8 @@
 ``python -m console create-admin USERNAME`` creates the first admin (the
 password is asked for, or read from standard input with ``--password-stdin``
 for deployment scripts); ``create-account USERNAME --role editor|staff``
-another account. No account and no password exist until someone makes them.
+another account; ``set-password USERNAME`` a forgotten password. No account
+and no password exist until someone makes them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 import uvicorn
 
-from console.accounts import ROLES, AccountError, create_account
+from console.accounts import ROLES, AccountError, create_account, set_password
 from console.app import create_app
 from database import migrate
 from settings import get_settings, require_production_secrets
@@ -40,6 +41,17 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
+def _set_password(username: str, password: str) -> None:
+    from console import audit
+
+    try:
+        set_password(username, password)
+    except AccountError as refused:
+        raise SystemExit(str(refused)) from None
+    audit.record(None, None, "password_set", f"user:{username.strip().lower()}", {"by": "command line"})
+    print("Đã đặt mật khẩu mới; các phiên đăng nhập cũ đã kết thúc.")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve, or run the command in ``argv`` (``python -m console`` passes its arguments)."""
     parser = argparse.ArgumentParser(prog="python -m console", description=__doc__.split("\n\n")[0])
@@ -51,11 +63,17 @@ def main(argv: list[str] | None = None) -> None:
     account.add_argument("username")
     account.add_argument("--role", choices=ROLES, required=True)
     account.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    reset = commands.add_parser("set-password", help="set a new password (ends the account's sessions)")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     args = parser.parse_args(argv or [])
     if args.command is None:
         serve()
         return
     migrate()
+    if args.command == "set-password":
+        _set_password(args.username, _password(args.password_stdin))
+        return
     role = "admin" if args.command == "create-admin" else args.role
     try:
         created = create_account(args.username, _password(args.password_stdin), role)

@@ -34,6 +34,7 @@ __all__ = [
     "end_sessions",
     "get_account",
     "list_accounts",
+    "set_active",
     "set_password",
 ]
 
@@ -112,6 +113,16 @@ def get_account(account_id: int) -> Account | None:
 def list_accounts() -> list[Account]:
     with session_scope() as session:
         return list(session.scalars(select(Account).order_by(Account.username)))
+
+
+def set_active(account_id: int, active: bool) -> Account | None:
+    """Disable (or enable again) an account; disabling ends its sessions at once."""
+    with session_scope() as session:
+        account = session.get(Account, account_id)
+        if account is not None:
+            account.active = active
+            account.session_epoch += 1
+        return account
 
 
 def end_sessions(account_id: int) -> None:

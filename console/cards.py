@@ -72,7 +72,13 @@ def rows(today: dt.date | None = None) -> list[ListRow]:
     today = today or dt.date.today()
     months = get_settings().review_months
     with session_scope() as session:
-        with_drafts = {(d.kind, d.id) for d in session.scalars(select(drafts.CardDraft))}
+        every_draft = {(d.kind, d.id): d.data for d in session.scalars(select(drafts.CardDraft))}
+    with_drafts = set(every_draft)
+    published = store.all_cards()
+    # new cards not published yet are listed too (from their drafts), or no one would find them again
+    unpublished = [store.to_card(kind, data) for (kind, _), data in every_draft.items() if data.get("id") is not None]
+    known = {(c.kind, c.id) for c in published}
+    cards = published + [c for c in unpublished if (c.kind, c.id) not in known]
     questions = unanswered_pages.open_counts()
     return [
         ListRow(
@@ -83,7 +89,7 @@ def rows(today: dt.date | None = None) -> list[ListRow]:
             (card.kind, card.id) in with_drafts,
             questions.get(card.id, 0) if card.kind == "procedure" else 0,
         )
-        for card in sorted(store.all_cards(), key=lambda c: (c.kind != "procedure", fold(c.name)))
+        for card in sorted(cards, key=lambda c: (c.kind != "procedure", fold(c.name)))
     ]
 
 
@@ -156,6 +162,8 @@ def _edit_page(
         message=message,
         notice=NOTICES.get(request.query_params.get("done", "")),
         draft=draft,
+        # a draft started before the card was published again (a revert, an attached question)
+        draft_behind=draft is not None and draft.base_version < drafts.state(kind, draft.id).published,
         published=published,
         preview=preview(shown) if shown else [],
         procedures=procedures,

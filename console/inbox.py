@@ -68,6 +68,8 @@ def history(events: list[dict[str, Any]]) -> list[Line]:
         if kind not in ("user", "bot") or not isinstance(text, str) or not text.strip():
             continue
         who = "citizen" if kind == "user" else "staff" if rasa_api.staff_said(event) else "assistant"
+        if who == "citizen" and text.startswith("/"):
+            text = f"(bấm nút) {text}"  # a button's payload, not typed words
         stamp = event.get("timestamp")
         at = dt.datetime.fromtimestamp(stamp if isinstance(stamp, int | float) else 0, dt.timezone.utc)
         lines.append(Line(who, text, at))

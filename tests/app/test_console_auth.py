@@ -46,6 +46,14 @@ def test_no_account_exists_until_the_command_creates_the_admin(database_url):
     assert authenticate("chi.lan", PASSWORD, "127.0.0.1") is not None
     with pytest.raises(AccountError):
         create_account("chi.lan", PASSWORD, "editor")
+    web = client()
+    login(web, "chi.lan")
+    reset = [sys.executable, "-m", "console", "set-password", "chi.lan", "--password-stdin"]
+    new = "mat-khau-moi-5678"
+    assert subprocess.run(reset, input=f"{new}\n", text=True, capture_output=True, env=env, cwd=ROOT).returncode == 0
+    assert web.get("/").status_code == 303  # the old session ended with the old password
+    assert authenticate("chi.lan", PASSWORD, "127.0.0.1") is None
+    assert authenticate("chi.lan", new, "127.0.0.1") is not None
 
 
 def test_log_in_sets_a_hardened_cookie_and_log_out_ends_it(database_url):
@@ -211,3 +219,24 @@ def test_log_in_returns_to_local_pages_only(database_url):
         token = csrf(web.get("/login").text)
         form = {"username": "bien.tap", "password": PASSWORD, "csrf_token": token, "next": target}
         assert web.post("/login", data=form).headers["location"] == expected
+
+
+def test_an_admin_disables_an_account_and_its_session_ends_at_once(database_url):
+    account("quan.tri", "admin")
+    account("bien.tap", "editor")
+    admin, editor = client(), client()
+    token = login(admin, "quan.tri")
+    login(editor, "bien.tap")
+    with session_scope() as session:
+        ids = {a.username: a.id for a in session.scalars(select(Account))}
+    assert (
+        admin.post(f"/accounts/{ids['quan.tri']}/active", data={"active": "0", "csrf_token": token}).status_code == 400
+    )
+    assert (
+        admin.post(f"/accounts/{ids['bien.tap']}/active", data={"active": "0", "csrf_token": token}).status_code == 200
+    )
+    assert editor.get("/").status_code == 303
+    assert authenticate("bien.tap", PASSWORD, "127.0.0.1") is None
+    admin.post(f"/accounts/{ids['bien.tap']}/active", data={"active": "1", "csrf_token": token})
+    assert authenticate("bien.tap", PASSWORD, "127.0.0.1") is not None
+    assert [e.action for e in audit.recent(10)][:2] == ["account_enable", "account_disable"]

@@ -206,6 +206,10 @@ def test_a_new_card_starts_from_a_catalog_entry(editor):
     assert card.codes == ["1.999999"] and card.agency == "Ủy ban nhân dân cấp xã"
     again = editor.post("/cards/new", data={**form, "action": "publish"})
     assert again.status_code == 400 and "Mã thẻ này đã có" in again.text
+    draft_only = form | {"id": "nuoi-ong-2", "short_code": "NUOIONG2", "name": "Nuôi ong (nháp)"}
+    assert editor.post("/cards/new", data={**draft_only, "action": "save"}).status_code == 303
+    assert store.get_card("procedure", "nuoi-ong-2") is None  # a draft: citizens do not see it
+    assert "Nuôi ong (nháp)" in editor.get("/cards").text and "Có bản nháp" in editor.get("/cards").text
 
 
 def test_the_list_filters_and_flags_cards_due_for_review(editor):
@@ -222,3 +226,12 @@ def test_the_list_filters_and_flags_cards_due_for_review(editor):
     assert card.name in editor.get("/").text  # the start page's reminder
     with_field = editor.get(f"/cards?field={card.field}").text
     assert card.name in with_field
+
+
+def test_a_draft_older_than_the_published_card_is_flagged(editor):
+    form = _form(editor.get("/cards/khai-sinh").text)
+    form["time"] = "Bản nháp cũ"
+    editor.post("/cards/khai-sinh", data={**form, "action": "save"})
+    card = store.get_card("procedure", "khai-sinh")
+    store.save_card(card.model_copy(update={"where": "Xuất bản từ nơi khác"}), author="khac")
+    assert "Bản nháp được bắt đầu từ phiên bản 1" in editor.get("/cards/khai-sinh").text

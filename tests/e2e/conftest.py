@@ -35,9 +35,10 @@ START_TIMEOUT = 240
 
 PUSH_SOURCE, PUSH_SECRET = "province-test", "e2e-push-secret-0123456789"
 RASA_TOKEN, ACTION_TOKEN = "e2e-rasa-token-0123456789", "e2e-action-token-0123456789"
-# The Zalo OA and Telegram connectors run in the stack against PlatformAPI.
+# The Zalo OA, Zalo Bot and Telegram connectors run in the stack against PlatformAPI.
 ZALO_OA_APP_ID, ZALO_OA_SECRET = "360846524940903967", "e2e-zalo-oa-secret-0123456789"
 TELEGRAM_TOKEN, TELEGRAM_SECRET = "7000000001:AAe2e-telegram-token", "e2e-telegram-secret-0123456789"
+ZALO_BOT_TOKEN, ZALO_BOT_SECRET = "1234567890:e2e-zalo-bot-token", "e2e-zalo-bot-secret-0123456789"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class CallbackReceiver:
 
 
 class PlatformAPI:
-    """Stands in for the Zalo OA and Telegram APIs: records every request
+    """Stands in for the Zalo OA, Zalo Bot and Telegram APIs: records every request
     (path and raw body) and answers as the platform does on success."""
 
     def __init__(self) -> None:
@@ -101,6 +102,8 @@ class PlatformAPI:
 
     @staticmethod
     def answer(path: str, body: bytes) -> dict:
+        if path.startswith(f"/bot{ZALO_BOT_TOKEN}/"):
+            return {"ok": True, "result": {"message_id": "z1"}}
         if path.endswith("/message/cs"):
             user = json.loads(body)["recipient"]["user_id"]
             return {"error": 0, "message": "Success", "data": {"message_id": "m1", "user_id": user}}
@@ -189,6 +192,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         "TTHC_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
         "TTHC_TELEGRAM_SECRET": TELEGRAM_SECRET,
         "TTHC_TELEGRAM_API_URL": platforms.url,
+        "TTHC_ZALO_BOT_TOKEN": ZALO_BOT_TOKEN,
+        "TTHC_ZALO_BOT_SECRET": ZALO_BOT_SECRET,
+        "TTHC_ZALO_BOT_API_URL": platforms.url,
         "TTHC_DELIVERIES_DB": str(work / "deliveries.db"),
     }
     subprocess.run([".venv/bin/python", "-m", "knowledge", "import"], cwd=ROOT, env=env, check=True)
@@ -206,9 +212,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         f'  dialect: sqlite\n  db: "{tracker_db}"\n'
     )
     credentials = work / "credentials.yml"
-    credentials.write_text(
-        f'rest:\ncallback:\n  url: "{callback.url}"\nchannels.zalo_oa.ZaloOAInput:\nchannels.telegram.TelegramInput:\n'
-    )
+    connectors = ("channels.zalo_oa.ZaloOAInput", "channels.zalo_bot.ZaloBotInput", "channels.telegram.TelegramInput")
+    credentials.write_text(f'rest:\ncallback:\n  url: "{callback.url}"\n' + "".join(f"{c}:\n" for c in connectors))
 
     commands = {
         "actions": [".venv/bin/python", "-m", "actions"],

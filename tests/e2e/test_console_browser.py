@@ -175,8 +175,15 @@ def test_an_unanswered_question_attached_to_a_card_is_parsed_to_it_without_retra
 
 
 def test_axe_finds_no_serious_problem_on_the_list_and_the_form(stack, browser):
+    visitor = browser.new_page()
+    visitor.goto(f"{stack.dossier_url}/login")
+    assert _serious_problems(visitor) == []
+    visitor.close()
     page = _editor(stack, browser)
     assert _serious_problems(page) == []
+    for path in ("/", "/cards/khai-sinh/history", "/life-events/sinh-con", "/transfer", "/cards/new?q=khai"):
+        page.goto(f"{stack.dossier_url}{path}")
+        assert _serious_problems(page) == [], path
     page.goto(f"{stack.dossier_url}/cards/khai-sinh")
     assert _serious_problems(page) == []
     page.locator("#f-fees-direct-amount_vnd").fill("-1")

@@ -1,7 +1,8 @@
 """Handoff to a person through the running stack: a web chat citizen asks for
 a person; a staff member logs in to the console, takes the conversation (the
 assistant pauses), replies (the page shows it), hands back with a note (the
-assistant answers again)."""
+assistant answers again). The same over the Zalo OA, Zalo Bot and Telegram
+connectors, with the reply checked as sent to each platform's API."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from tests.e2e.conftest import (
     RASA_TOKEN,
     TELEGRAM_SECRET,
     TELEGRAM_TOKEN,
+    ZALO_BOT_SECRET,
+    ZALO_BOT_TOKEN,
     ZALO_OA_APP_ID,
     ZALO_OA_SECRET,
     Chat,
@@ -169,6 +172,35 @@ class ZaloOACitizen:
         return [b for b in bodies if b["recipient"]["user_id"] == self.user]
 
 
+class ZaloBotCitizen:
+    """A citizen writing to the Zalo Bot: events with the webhook's secret header."""
+
+    channel, sent_path = "zalo_bot", f"/bot{ZALO_BOT_TOKEN}/sendMessage"
+
+    def __init__(self, stack, user: str) -> None:
+        self.stack, self.user = stack, user
+        self.conversation = f"zalo_bot:{user}"
+
+    def say(self, text: str) -> None:
+        number = next(_deliveries)
+        message = {
+            "from": {"id": self.user, "display_name": "Ted", "is_bot": False},
+            "chat": {"id": self.user, "chat_type": "PRIVATE"},
+            "text": text,
+            "message_id": f"e2e-zb-{number}",
+            "date": int(time.time() * 1000),
+        }
+        event = {"ok": True, "result": {"event_name": "message.text.received", "message": message}}
+        headers = {"x-bot-api-secret-token": ZALO_BOT_SECRET}
+        answer = httpx.post(f"{self.stack.rasa_url}/webhooks/zalo_bot/webhook", json=event, headers=headers)
+        assert answer.status_code == 200, answer.text
+
+    def received(self) -> list[dict]:
+        """The exact JSON bodies sent to the Zalo Bot API's sendMessage for this chat."""
+        bodies = [json.loads(b) for b in self.stack.platforms.sent(self.sent_path)]
+        return [b for b in bodies if b["chat_id"] == self.user]
+
+
 class TelegramCitizen:
     """A citizen writing to the bot: updates with the webhook's secret header."""
 
@@ -217,9 +249,14 @@ def text_of(body: dict) -> str:
     return body["message"]["text"] if "message" in body else body["text"]
 
 
-@pytest.mark.parametrize("platform", [ZaloOACitizen, TelegramCitizen], ids=["zalo_oa", "telegram"])
+USERS = {ZaloOACitizen: "246845883529100001", ZaloBotCitizen: "6ede9afa66b88fe6d6b0", TelegramCitizen: "5021873399"}
+
+
+@pytest.mark.parametrize(
+    "platform", [ZaloOACitizen, ZaloBotCitizen, TelegramCitizen], ids=["zalo_oa", "zalo_bot", "telegram"]
+)
 def test_the_same_handoff_over_a_platform(stack, staff_accounts, platform):
-    citizen = platform(stack, "5021873399" if platform is TelegramCitizen else "246845883529100001")
+    citizen = platform(stack, USERS[platform])
     citizen.say("cho tôi gặp cán bộ")
     wait_until(lambda: any("cho cán bộ" in text_of(b) for b in citizen.received()))
     assert store.open_request_of(citizen.conversation).channel == citizen.channel
@@ -241,7 +278,7 @@ def test_the_same_handoff_over_a_platform(stack, staff_accounts, platform):
     sent = citizen.received()[before]
     if platform is ZaloOACitizen:
         assert sent == {"recipient": {"user_id": citizen.user}, "message": {"text": reply}}
-    else:
+    else:  # Zalo Bot (JSON) and Telegram (form) send the same fields
         assert sent == {"chat_id": citizen.user, "text": reply}
 
     assert lan.post(f"/inbox/{citizen.conversation}/close", outcome="Đã trả lời").headers["location"] == "/inbox"

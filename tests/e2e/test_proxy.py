@@ -77,7 +77,7 @@ def test_the_push_api_and_the_platform_webhooks_pass(proxy: str):
     unsigned = httpx.post(f"{proxy}/api/v1/dossier-events", content=b"{}")
     assert unsigned.status_code == 401 and not _blocked(unsigned)
     hook = httpx.post(f"{proxy}/webhooks/telegram/webhook", json={})
-    assert not _blocked(hook)  # reaches Rasa (which has no Telegram connector in this stack)
+    assert not _blocked(hook)  # reaches Rasa, whose Telegram connector refuses it (no secret header)
 
 
 def test_bodies_are_bounded_at_the_door(proxy: str):
