@@ -38,7 +38,9 @@ logger = logging.getLogger(__name__)
 # App tables holding what citizens wrote, each with the column that says how
 # recent a row is. The unanswered questions come from the console
 # (migration 0006); add a table here when a new one keeps citizens' words.
-RETAINED = {"unanswered_questions": "last_seen"}
+# Table -> the time after which a row may go. Staff replies before their
+# requests (a reply refers to its request); an open request is never old.
+RETAINED = {"unanswered_questions": "last_seen", "handoff_messages": "created_at", "handoff_requests": "closed_at"}
 BATCH = 500
 # "timestamp" quoted: a type name in PostgreSQL.
 IDLE_CONVERSATIONS = 'SELECT sender_id FROM events GROUP BY sender_id HAVING MAX("timestamp") < :limit'

@@ -58,6 +58,10 @@ def _blocked(response: httpx.Response) -> bool:
         ("GET", f"/status?token={RASA_TOKEN}"),
         ("POST", "/webhook"),
         ("GET", "/staff/posters"),
+        ("GET", "/login"),
+        ("GET", "/cards"),
+        ("GET", "/inbox"),
+        ("GET", "/figures"),
         ("GET", "/webhooks/telegram/webhook"),
         ("GET", "/../../etc/passwd"),
     ],
@@ -71,6 +75,8 @@ def test_the_web_chat_and_its_relay_pass(proxy: str):
     assert page.status_code == 200 and "<html" in page.text.lower()
     relay = httpx.post(f"{proxy}/api/chat", json={"message": "xin chào"})
     assert not _blocked(relay) and relay.status_code in (400, 401, 422)  # the relay itself refuses: no session
+    updates = httpx.post(f"{proxy}/api/updates", json={"session": "forged"})
+    assert not _blocked(updates) and updates.status_code in (400, 401, 422)  # staff replies reach the page this way
 
 
 def test_the_push_api_and_the_platform_webhooks_pass(proxy: str):
