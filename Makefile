@@ -17,10 +17,11 @@ CARDS := $(shell find knowledge/cards -name '*.yaml' 2>/dev/null)
 RASA := $(ENGINE)/bin/rasa
 RASA_FILES := --domain bot/domain --data bot/data
 
-.PHONY: help setup run test lint audit check-clone parse train train-baseline eval bench bench-load clean
+.PHONY: help setup run run-prod test lint audit check-clone parse train train-baseline eval bench bench-load clean
 
 help:
 	@echo "make run    - set up what is missing, train if needed, start the assistant (http://localhost:8000/)"
+	@echo "make run-prod - the production topology: PostgreSQL, Redis, N Rasa servers behind nginx (README)"
 	@echo "make test   - lint, all tests of both environments, data validation, end-to-end tests"
 	@echo "make parse  - one message per line on stdin -> one JSON line on stdout (MODEL=path to choose)"
 	@echo "make eval   - held-out accuracy of the Vietnamese and the stock pipelines (docs/evaluation.md)"
@@ -81,6 +82,9 @@ train-baseline: $(BASELINE)
 
 run: setup $(MODEL)
 	@scripts/run
+
+run-prod: setup $(MODEL)
+	@scripts/run-prod
 
 # stdout carries only the JSON lines: set-up and training write to stderr.
 parse:

@@ -77,6 +77,18 @@ class Settings:
     telegram_token: str = field(repr=False)
     telegram_secret: str = field(repr=False)
     telegram_api_url: str
+    # The production topology (make run-prod; bot/endpoints.production.yml).
+    # Rasa's tracker store: a SQLAlchemy URL in the app's form; the engine uses
+    # the same database with its own driver (engine/tracker_store.py).
+    tracker_database_url: str
+    action_url: str  # Rasa's action endpoint (run-prod: the balancer in front of the action servers)
+    # Redis: Rasa's lock store and what the connectors keep (deliveries seen,
+    # numbered options, long Telegram ids). None: SQLite and process memory.
+    redis_url: str | None = field(repr=False)  # may carry a password
+    rasa_servers: int  # run-prod: Rasa servers behind the proxy
+    action_servers: int  # run-prod: action servers behind the proxy
+    proxy_listen: str  # run-prod: the public listener of the reverse proxy
+    retention_days: int  # conversations and unanswered questions older than this are deleted
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +146,13 @@ def get_settings() -> Settings:
         telegram_token=env.get("TTHC_TELEGRAM_TOKEN", "").strip(),
         telegram_secret=env.get("TTHC_TELEGRAM_SECRET", "").strip(),
         telegram_api_url=env.get("TTHC_TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
+        tracker_database_url=env.get("TTHC_TRACKER_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"),
+        action_url=env.get("TTHC_ACTION_URL", f"http://127.0.0.1:{int(env.get('TTHC_ACTION_PORT', '5055'))}/webhook"),
+        redis_url=env.get("TTHC_REDIS_URL", "").strip() or None,
+        rasa_servers=int(env.get("TTHC_RASA_SERVERS", "0")) or os.cpu_count() or 1,
+        action_servers=int(env.get("TTHC_ACTION_SERVERS", "1")),
+        proxy_listen=env.get("TTHC_PROXY_LISTEN", "127.0.0.1:8080"),
+        retention_days=int(env.get("TTHC_RETENTION_DAYS", "180")),
     )
 
 

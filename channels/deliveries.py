@@ -4,8 +4,10 @@ Platforms redeliver a webhook they think was lost (Zalo within seconds,
 Telegram for as long as a day), and a replay after a restart must not reach
 Rasa a second time. The memory is one small SQLite file (standard library,
 no service to run), shared by the connectors and by Rasa processes on the
-same machine; each entry lives ``ttl`` seconds (a day). Several machines
-need a shared store instead (Redis, on Rasa's own scaling path).
+same machine; each entry lives ``ttl`` seconds (a day). With
+``TTHC_REDIS_URL`` set (``make run-prod``, several machines) the memory is
+Redis instead (``RedisDeliveries``, the same interface): a redelivery that
+reaches another server is still recognised. ``shared_deliveries()`` picks.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from channels.shared import KEY_PREFIX, shared_redis
 from settings import get_settings
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +89,28 @@ class Deliveries:
             db.executescript(_SCHEMA)
             self._db = db
         return self._db
+
+
+class RedisDeliveries(Deliveries):
+    """``Deliveries`` in Redis: one ``SET NX EX`` takes a key for every server at once."""
+
+    def __init__(self, client: Redis, ttl: float = DEFAULT_TTL) -> None:
+        super().__init__(None, ttl)
+        self._client = client
+
+    def first_time(self, channel: str, key: str) -> bool:
+        """As ``Deliveries.first_time``; when Redis does not answer the delivery is taken."""
+        from redis.exceptions import RedisError
+
+        try:
+            taken = self._client.set(f"{KEY_PREFIX}delivery:{channel}:{key}", b"1", nx=True, ex=max(1, int(self._ttl)))
+        except RedisError as exc:
+            logger.error("%s: delivery memory unavailable (%s); the delivery is taken", channel, type(exc).__name__)
+            return True
+        return bool(taken)
+
+
+def shared_deliveries() -> Deliveries:
+    """The connectors' delivery memory: Redis when ``TTHC_REDIS_URL`` is set, else ``TTHC_DELIVERIES_DB``."""
+    client = shared_redis()
+    return RedisDeliveries(client) if client is not None else Deliveries(deliveries_path())

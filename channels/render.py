@@ -24,10 +24,10 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from channels.memory import ExpiringMap
+from channels.memory import expiring_map
 
 logger = logging.getLogger(__name__)
 
@@ -230,13 +230,12 @@ class OptionMemory:
     out and forgets them, and the bot's replies to that message offer new ones
     (``add`` continues the numbering within one turn). So a number typed later,
     as an answer to a question without options, is never taken for an option.
-    Kept in memory for ``ttl`` seconds (30 minutes): see ``channels.memory``
-    for what that means with several replicas.
+    Kept for ``ttl`` seconds (30 minutes), in Redis when it is configured
+    (``channels.memory``), so every Rasa server knows them.
     """
 
     def __init__(self, ttl: float = 1800, max_senders: int = 50_000, clock: Callable[[], float] | None = None) -> None:
-        kwargs = {"clock": clock} if clock else {}
-        self._shown: ExpiringMap[str, tuple[Option, ...]] = ExpiringMap(ttl, max_senders, **kwargs)
+        self._shown = expiring_map("options", ttl, max_senders, _encode_options, _decode_options, clock)
 
     def next_number(self, sender_id: str) -> int:
         return len(self._shown.get(sender_id) or ()) + 1
@@ -256,6 +255,14 @@ class OptionMemory:
         return text
 
 
+def _encode_options(options: tuple[Option, ...]) -> str:
+    return json.dumps([asdict(option) for option in options], ensure_ascii=False)
+
+
+def _decode_options(text: str) -> tuple[Option, ...]:
+    return tuple(Option(**fields) for fields in json.loads(text))
+
+
 # -- Telegram callback data --------------------------------------------------
 
 CALLBACK_DATA_BYTES = 64
@@ -268,11 +275,12 @@ class CallbackData:
     A payload that fits is carried as is (with its JSON compacted), so it
     survives restarts. A longer one is replaced by ``~`` and a hash, mapped back
     in memory for ``ttl`` seconds (a day); after that, or after a restart, the
-    button answers that the choice has expired and the citizen asks again.
+    button answers that the choice has expired and the citizen asks again
+    (in Redis, when it is configured, a restart forgets nothing).
     """
 
     def __init__(self, ttl: float = 86_400, max_items: int = 50_000) -> None:
-        self._long: ExpiringMap[str, str] = ExpiringMap(ttl, max_items)
+        self._long = expiring_map("telegram-callback", ttl, max_items)
 
     def encode(self, payload: str) -> str:
         compact = compact_payload(payload)

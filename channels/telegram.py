@@ -42,7 +42,7 @@ from sanic.request import Request
 from telegram import Bot, CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from channels.deliveries import Deliveries, deliveries_path
+from channels.deliveries import Deliveries, shared_deliveries
 from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import TELEGRAM, CallbackData, Option, Part, Rendered, render
@@ -179,7 +179,7 @@ class TelegramInput(WebhookInput[Update]):
         if not token or not secret:
             raise RasaException("Telegram connector: set TTHC_TELEGRAM_TOKEN and TTHC_TELEGRAM_SECRET")
         bot = make_bot(token, settings.telegram_api_url)
-        return cls(secret, bot, deliveries=Deliveries(deliveries_path()))
+        return cls(secret, bot, deliveries=shared_deliveries())
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ import httpx
 from rasa.shared.exceptions import RasaException
 from sanic.request import Request
 
-from channels.deliveries import Deliveries, deliveries_path
+from channels.deliveries import Deliveries, shared_deliveries
 from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import ZALO_BOT, OptionMemory, Part, Rendered, render
@@ -146,7 +146,7 @@ class ZaloBotInput(WebhookInput[dict[str, Any]]):
         if not token or not secret:
             raise RasaException("Zalo Bot connector: set TTHC_ZALO_BOT_TOKEN and TTHC_ZALO_BOT_SECRET")
         client = ZaloBotClient(httpx.AsyncClient(), settings.zalo_bot_api_url, token)
-        return cls(secret, client, deliveries=Deliveries(deliveries_path()))
+        return cls(secret, client, deliveries=shared_deliveries())
 
     def __init__(
         self,

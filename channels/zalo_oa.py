@@ -29,7 +29,7 @@ import httpx
 from rasa.shared.exceptions import RasaException
 from sanic.request import Request
 
-from channels.deliveries import Deliveries, deliveries_path
+from channels.deliveries import Deliveries, shared_deliveries
 from channels.logs import keep_secrets_out_of_logs, pseudonym
 from channels.output import RenderedOutput
 from channels.render import ZALO_OA, OptionMemory, Part, Rendered, render
@@ -138,7 +138,7 @@ class ZaloOAInput(WebhookInput[dict[str, Any]]):
             lambda token: refresh_tokens(http, settings.zalo_oauth_url, app_id, app_secret, token),
         )
         client = ZaloOAClient(http, settings.zalo_oa_api_url, tokens)
-        return cls(app_id, secret, client, deliveries=Deliveries(deliveries_path()))
+        return cls(app_id, secret, client, deliveries=shared_deliveries())
 
     def __init__(
         self,

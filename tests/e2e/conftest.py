@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -22,6 +23,9 @@ from channels.ids import conversation_id
 from settings import get_settings
 from tests.conftest import postgres_schema
 from tests.support import ROOT, LocalServer, QuietHandler
+
+if TYPE_CHECKING:
+    from tests.e2e.production import Production
 
 MODEL = os.environ.get("MODEL", "models/current.tar.gz")
 START_TIMEOUT = 240
@@ -181,23 +185,51 @@ class Processes:
     logging to ``<work>/<name>.log`` (tests read the logs)."""
 
     def __init__(
-        self, work: Path, commands: dict[str, list[str]], ready: dict[str, str | int], env: dict[str, str]
+        self,
+        work: Path,
+        commands: dict[str, list[str]],
+        ready: dict[str, str | int],
+        env: dict[str, str],
+        per_process_env: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.commands, self.ready, self.env = commands, ready, env
+        self.per_process_env = per_process_env or {}
         self.logs = {name: work / f"{name}.log" for name in commands}
         self.running: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, **env: str) -> None:
+        self._spawn(name, env)
+        self._wait_ready(name)
+
+    def start_together(self, names: list[str]) -> None:
+        """Start several at once (three Rasa servers load their models in parallel)."""
+        for name in names:
+            self._spawn(name, {})
+        for name in names:
+            self._wait_ready(name)
+
+    def _spawn(self, name: str, env: dict[str, str]) -> None:
         with self.logs[name].open("a") as log:
-            process = subprocess.Popen(
-                self.commands[name], cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
+            self.running[name] = subprocess.Popen(
+                self.commands[name],
+                cwd=ROOT,
+                env={**self.env, **self.per_process_env.get(name, {}), **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-        self.running[name] = process
-        ready = self.ready[name]
+
+    def _wait_ready(self, name: str) -> None:
+        process, ready = self.running[name], self.ready[name]
         if isinstance(ready, int):
             _wait_port(ready, process, name, self.logs[name])
         else:
             _wait(ready, process, name, self.logs[name])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: the process dies mid-work, as in a crash."""
+        process = self.running.pop(name)
+        process.kill()
+        process.wait(timeout=20)
 
     def stop(self, name: str) -> None:
         process = self.running.pop(name)
@@ -233,7 +265,7 @@ class Chat:
     (``X-Forwarded-For``, trusted from 127.0.0.1 as from a local proxy), so the relay's
     per-client limits count each test's citizen, not the whole suite."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack | Production) -> None:
         self._url = stack.webchat_url
         n = next(_client_numbers)
         self._headers = {"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
@@ -251,6 +283,15 @@ class Chat:
 
 
 _client_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
+    """``make run-prod``'s topology: three Rasa servers behind the proxy, PostgreSQL, Redis."""
+    from tests.e2e.production import start_production
+
+    with start_production(tmp_path_factory.mktemp("production")) as production:
+        yield production
 
 
 @pytest.fixture
