@@ -892,7 +892,7 @@ def render(reports: list[Report], command: str, load_average: str, started: str)
 
     memory_names = sorted({p for r in reports for p in r.memory})
     lines = [
-        "## Load: simulated citizens (make bench-load)",
+        f"## Load: {' · '.join(_title(r.name) for r in reports)} (make bench-load)",
         "",
         f"Written by `make bench-load` (tests/load.py) on {started}. Command: `{command}`.",
         "",
@@ -978,6 +978,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs and databases")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "load")
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--section", default=SECTION, help="the marked section of --report to rewrite")
     options = parser.parse_args()
     options.out = options.out.resolve()  # the processes may run in another checkout
     options.out.mkdir(parents=True, exist_ok=True)
@@ -995,7 +996,7 @@ def main() -> None:
     text = render(reports, command, load_average.summary(), started)
     print(text)
     if options.report:
-        write_section(options.report, SECTION, text)
+        write_section(options.report, options.section, text)
 
 
 if __name__ == "__main__":
