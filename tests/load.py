@@ -898,9 +898,8 @@ def render(reports: list[Report], command: str, load_average: str, started: str)
         "",
         f"Written by `make bench-load` (tests/load.py) on {started}. Command: `{command}`.",
         "",
-        f"Machine: {machine()}. Load average during the run: {load_average}"
-        " — the figures were taken while other work shared the machine's cores (contention), so they are",
-        "lower bounds; rerun on an idle machine for clean numbers.",
+        f"Machine: {machine()}. Load average (1 min) during the run: {load_average}; above {os.cpu_count()},"
+        " other work competed for the cores and every figure below is a lower bound.",
         "",
         "Citizens talk Vietnamese (procedure questions with follow-ups on another aspect, catalog questions,"
         " dossier look-ups, walkthrough steps, greetings) through the web relay (60 %), Telegram (20 %) and"
