@@ -798,7 +798,7 @@ def run_topologies(names: list[str], options: argparse.Namespace) -> list[Report
         for name in names:
             work = Path(tempfile.mkdtemp(prefix=f"load-{_slug(name)}-", dir=options.out))
             kind, _, tree = name.partition("@")
-            start, model = TOPOLOGIES[kind]
+            start, model = topology(kind)
             running = start(model, work, telegram, zalo, Path(tree) if tree else ROOT)
             runnings.append((Report(name, model, running.model_load), running))
         asyncio.run(_measure_all(runnings, options))
@@ -861,21 +861,27 @@ Starter = Callable[[str, Path, PlatformStandIn, PlatformStandIn, Path], Running]
 TOPOLOGIES: dict[str, tuple[Starter, str]] = {
     "embedded": (start_embedded, "models/current.tar.gz"),
     "stock": (start_embedded, "models/baseline.tar.gz"),
-    "prod-1": (start_production(1), "models/current.tar.gz"),
-    "prod-2": (start_production(2), "models/current.tar.gz"),
 }
+
+
+def topology(kind: str) -> tuple[Starter, str]:
+    """``embedded``, ``stock``, or ``prod-N``: scripts/run-prod with N Rasa servers."""
+    servers = re.fullmatch(r"prod-(\d+)", kind)
+    return (start_production(int(servers.group(1))), "models/current.tar.gz") if servers else TOPOLOGIES[kind]
+
+
 CONFIGS = {"models/current.tar.gz": "config.yml", "models/baseline.tar.gz": "config.baseline.yml"}
 TITLES = {
     "embedded": "embedded, Vietnamese pipeline",
     "stock": "embedded, stock pipeline",
-    "prod-1": "production, 1 Rasa server",
-    "prod-2": "production, 2 Rasa servers",
 }
 
 
 def _title(name: str) -> str:
     kind, _, tree = name.partition("@")
-    return TITLES.get(kind, kind) + (f" ({tree})" if tree else "")
+    servers = re.fullmatch(r"prod-(\d+)", kind)
+    title = f"production, {servers.group(1)} Rasa server(s)" if servers else TITLES.get(kind, kind)
+    return title + (f" ({tree})" if tree else "")
 
 
 def ms(value: float) -> str:
@@ -965,7 +971,8 @@ def main() -> None:
     parser.add_argument(
         "--topologies",
         default="embedded,stock",
-        help=f"comma-separated: {', '.join(TOPOLOGIES)}; NAME@DIR runs NAME from another checkout (before/after)",
+        help="comma-separated: embedded, stock, prod-N (scripts/run-prod, N Rasa servers); "
+        "NAME@DIR runs NAME from another checkout (before/after)",
     )
     parser.add_argument("--levels", default="10,25,50,100", type=lambda s: [int(n) for n in s.split(",")])
     parser.add_argument("--level-seconds", type=float, default=30)
