@@ -974,8 +974,8 @@ def main() -> None:
         help="comma-separated: embedded, stock, prod-N (scripts/run-prod, N Rasa servers); "
         "NAME@DIR runs NAME from another checkout (before/after)",
     )
-    parser.add_argument("--levels", default="10,25,50,100", type=lambda s: [int(n) for n in s.split(",")])
-    parser.add_argument("--level-seconds", type=float, default=30)
+    parser.add_argument("--levels", default="25,50,100,200", type=lambda s: [int(n) for n in s.split(",")])
+    parser.add_argument("--level-seconds", type=float, default=20)
     parser.add_argument("--sequential-seconds", type=float, default=15)
     parser.add_argument("--saturation-citizens", type=int, default=20)
     parser.add_argument("--saturation-seconds", type=float, default=30)
