@@ -14,11 +14,19 @@ A webhook is answered at once and the replies come later as API calls, so a
 webhook turn ends when the stand-in has heard nothing more for ``QUIET``
 seconds; its latency is the time of its last reply (the wait is not counted).
 
-Phases per topology: one citizen without pause (sequential latency); levels of
-concurrent citizens with think time (2-8 s), stopping at the first level whose
-p95 passes 300 ms; a saturation run without think time (turns/s); the peak
-resident memory of each process. Optionally: ``py-spy`` on the Rasa server
-during saturation (``--profile``), training time (``--train``).
+Topologies (``--topologies``): ``embedded`` and ``stock`` (make run's processes
+with config.yml's or config.baseline.yml's model), ``prod-N`` (scripts/run-prod
+with N Rasa servers), and ``NAME@DIR`` (the same from another checkout, to
+measure before and after a change). They run side by side: all are started,
+then every phase runs in ``--rounds`` slices alternating them, so that other
+work on the machine weighs on each alike.
+
+Phases: one citizen without pause (sequential latency); levels of concurrent
+citizens with think time (2-8 s), stopping at the first level whose p95 passes
+300 ms; a saturation run without think time (turns/s); the peak resident memory
+of each process; ``make parse`` throughput. Optionally: ``py-spy`` on the Rasa
+server during saturation (``--profile``; ``python -m tests.load_profile``
+groups the samples), training time without Rasa's cache (``--train``).
 """
 
 from __future__ import annotations
@@ -65,7 +73,7 @@ PUSH_SOURCE, PUSH_SECRET = "load-test", "load-push-secret-0123456789abcdef"
 TELEGRAM_TOKEN, TELEGRAM_SECRET = "7000000001:AAload-telegram-token", "load-telegram-secret"
 ZALO_BOT_TOKEN, ZALO_BOT_SECRET = "1234567890:load-bot-token", "load-zalo-bot-secret"
 
-NEXT, TROUBLE, STOP = "Xong, bước tiếp theo", "Tôi gặp khó khăn", "Dừng lại"
+NEXT, STOP = "Xong, bước tiếp theo", "Dừng lại"
 FOLLOW_UPS = (
     "còn lệ phí thì sao?",
     "mất bao lâu vậy ạ",
