@@ -14,11 +14,19 @@ A webhook is answered at once and the replies come later as API calls, so a
 webhook turn ends when the stand-in has heard nothing more for ``QUIET``
 seconds; its latency is the time of its last reply (the wait is not counted).
 
-Phases per topology: one citizen without pause (sequential latency); levels of
-concurrent citizens with think time (2-8 s), stopping at the first level whose
-p95 passes 300 ms; a saturation run without think time (turns/s); the peak
-resident memory of each process. Optionally: ``py-spy`` on the Rasa server
-during saturation (``--profile``), training time (``--train``).
+Topologies (``--topologies``): ``embedded`` and ``stock`` (make run's processes
+with config.yml's or config.baseline.yml's model), ``prod-N`` (scripts/run-prod
+with N Rasa servers), and ``NAME@DIR`` (the same from another checkout, to
+measure before and after a change). They run side by side: all are started,
+then every phase runs in ``--rounds`` slices alternating them, so that other
+work on the machine weighs on each alike.
+
+Phases: one citizen without pause (sequential latency); levels of concurrent
+citizens with think time (2-8 s), stopping at the first level whose p95 passes
+300 ms; a saturation run without think time (turns/s); the peak resident memory
+of each process; ``make parse`` throughput. Optionally: ``py-spy`` on the Rasa
+server during saturation (``--profile``; ``python -m tests.load_profile``
+groups the samples), training time without Rasa's cache (``--train``).
 """
 
 from __future__ import annotations
@@ -65,7 +73,7 @@ PUSH_SOURCE, PUSH_SECRET = "load-test", "load-push-secret-0123456789abcdef"
 TELEGRAM_TOKEN, TELEGRAM_SECRET = "7000000001:AAload-telegram-token", "load-telegram-secret"
 ZALO_BOT_TOKEN, ZALO_BOT_SECRET = "1234567890:load-bot-token", "load-zalo-bot-secret"
 
-NEXT, TROUBLE, STOP = "Xong, bước tiếp theo", "Tôi gặp khó khăn", "Dừng lại"
+NEXT, STOP = "Xong, bước tiếp theo", "Dừng lại"
 FOLLOW_UPS = (
     "còn lệ phí thì sao?",
     "mất bao lâu vậy ạ",
@@ -798,7 +806,7 @@ def run_topologies(names: list[str], options: argparse.Namespace) -> list[Report
         for name in names:
             work = Path(tempfile.mkdtemp(prefix=f"load-{_slug(name)}-", dir=options.out))
             kind, _, tree = name.partition("@")
-            start, model = TOPOLOGIES[kind]
+            start, model = topology(kind)
             running = start(model, work, telegram, zalo, Path(tree) if tree else ROOT)
             runnings.append((Report(name, model, running.model_load), running))
         asyncio.run(_measure_all(runnings, options))
@@ -822,7 +830,9 @@ def training_seconds(config: str, out: Path) -> float:
         [str(ROOT / ".venv-engine/bin/rasa"), "train", "--config", config, "--domain", "bot/domain", "--data",
          "bot/data", "--out", str(out), "--fixed-model-name", "timed"],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "RASA_TELEMETRY_ENABLED": "false"},
+        # An empty cache of its own: Rasa would otherwise reuse the components it trained before.
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "RASA_TELEMETRY_ENABLED": "false",
+             "RASA_CACHE_DIRECTORY": tempfile.mkdtemp(dir=out.parent)},
     )  # fmt: skip
     return time.monotonic() - started
 
@@ -859,21 +869,27 @@ Starter = Callable[[str, Path, PlatformStandIn, PlatformStandIn, Path], Running]
 TOPOLOGIES: dict[str, tuple[Starter, str]] = {
     "embedded": (start_embedded, "models/current.tar.gz"),
     "stock": (start_embedded, "models/baseline.tar.gz"),
-    "prod-1": (start_production(1), "models/current.tar.gz"),
-    "prod-2": (start_production(2), "models/current.tar.gz"),
 }
+
+
+def topology(kind: str) -> tuple[Starter, str]:
+    """``embedded``, ``stock``, or ``prod-N``: scripts/run-prod with N Rasa servers."""
+    servers = re.fullmatch(r"prod-(\d+)", kind)
+    return (start_production(int(servers.group(1))), "models/current.tar.gz") if servers else TOPOLOGIES[kind]
+
+
 CONFIGS = {"models/current.tar.gz": "config.yml", "models/baseline.tar.gz": "config.baseline.yml"}
 TITLES = {
     "embedded": "embedded, Vietnamese pipeline",
     "stock": "embedded, stock pipeline",
-    "prod-1": "production, 1 Rasa server",
-    "prod-2": "production, 2 Rasa servers",
 }
 
 
 def _title(name: str) -> str:
     kind, _, tree = name.partition("@")
-    return TITLES.get(kind, kind) + (f" ({tree})" if tree else "")
+    servers = re.fullmatch(r"prod-(\d+)", kind)
+    title = f"production, {servers.group(1)} Rasa server(s)" if servers else TITLES.get(kind, kind)
+    return title + (f" ({tree})" if tree else "")
 
 
 def ms(value: float) -> str:
@@ -892,13 +908,12 @@ def render(reports: list[Report], command: str, load_average: str, started: str)
 
     memory_names = sorted({p for r in reports for p in r.memory})
     lines = [
-        "## Load: simulated citizens (make bench-load)",
+        f"## Load: {' · '.join(_title(r.name) for r in reports)} (make bench-load)",
         "",
         f"Written by `make bench-load` (tests/load.py) on {started}. Command: `{command}`.",
         "",
-        f"Machine: {machine()}. Load average during the run: {load_average}"
-        " — the figures were taken while other work shared the machine's cores (contention), so they are",
-        "lower bounds; rerun on an idle machine for clean numbers.",
+        f"Machine: {machine()}. Load average (1 min) during the run: {load_average}; above {os.cpu_count()},"
+        " other work competed for the cores and every figure below is a lower bound.",
         "",
         "Citizens talk Vietnamese (procedure questions with follow-ups on another aspect, catalog questions,"
         " dossier look-ups, walkthrough steps, greetings) through the web relay (60 %), Telegram (20 %) and"
@@ -964,10 +979,11 @@ def main() -> None:
     parser.add_argument(
         "--topologies",
         default="embedded,stock",
-        help=f"comma-separated: {', '.join(TOPOLOGIES)}; NAME@DIR runs NAME from another checkout (before/after)",
+        help="comma-separated: embedded, stock, prod-N (scripts/run-prod, N Rasa servers); "
+        "NAME@DIR runs NAME from another checkout (before/after)",
     )
-    parser.add_argument("--levels", default="10,25,50,100", type=lambda s: [int(n) for n in s.split(",")])
-    parser.add_argument("--level-seconds", type=float, default=30)
+    parser.add_argument("--levels", default="25,50,100,200", type=lambda s: [int(n) for n in s.split(",")])
+    parser.add_argument("--level-seconds", type=float, default=20)
     parser.add_argument("--sequential-seconds", type=float, default=15)
     parser.add_argument("--saturation-citizens", type=int, default=20)
     parser.add_argument("--saturation-seconds", type=float, default=30)
@@ -978,24 +994,31 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs and databases")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "load")
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--section", default=SECTION, help="the marked section of --report to rewrite")
     options = parser.parse_args()
     options.out = options.out.resolve()  # the processes may run in another checkout
     options.out.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_average = LoadAverage()
     reports = run_topologies(options.topologies.split(","), options)
-    for report in reports:
+    parsed: dict[str, tuple[float, float]] = {}
+    trained: dict[str, float] = {}
+    for report in reports:  # once per model: the topologies of one model share the figures
         if options.parse:
-            report.parse = parse_throughput(report.model)
+            if report.model not in parsed:
+                parsed[report.model] = parse_throughput(report.model)
+            report.parse = parsed[report.model]
         if options.train:
-            report.training = training_seconds(CONFIGS[report.model], options.out / "trained")
+            if report.model not in trained:
+                trained[report.model] = training_seconds(CONFIGS[report.model], options.out / "trained")
+            report.training = trained[report.model]
         if report.profile:
             print(f"{report.name}: py-spy samples in {report.profile} (python -m tests.load_profile FILE...)")
     command = "make bench-load" + (f" LOAD_ARGS='{os.environ['LOAD_ARGS']}'" if os.environ.get("LOAD_ARGS") else "")
     text = render(reports, command, load_average.summary(), started)
     print(text)
     if options.report:
-        write_section(options.report, SECTION, text)
+        write_section(options.report, options.section, text)
 
 
 if __name__ == "__main__":

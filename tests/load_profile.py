@@ -34,6 +34,7 @@ GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 OTHER = "other (asyncio, logging, ...)"
+LOOP = "event loop (uvloop in C: sockets, callbacks, waiting)"
 # Sanic runs uvloop: time spent inside the C event loop shows as its Python caller.
 EVENT_LOOP = re.compile(r"^serve \(\S*sanic/server/runners\.py")
 
@@ -50,7 +51,7 @@ def read_samples(path: Path) -> Counter[str]:
 
 def group_of(stack: str) -> str:
     if EVENT_LOOP.search(stack.rsplit(";", 1)[-1]):
-        return "event loop (uvloop in C: sockets, callbacks, waiting)"
+        return LOOP
     return next((name for name, pattern in GROUPS if pattern.search(stack)), OTHER)
 
 
@@ -75,24 +76,32 @@ def _short(frame: str) -> str:
 
 
 def table(named: dict[str, Counter[str]], top: int = 15) -> str:
-    """Markdown: the groups' shares per profile, then the top self-time frames of the first."""
+    """Markdown: the groups' shares of the busy samples per profile (the event loop's
+    own waiting apart: it grows with whatever the server waits for), then the top
+    self-time frames of each."""
     names = list(named)
-    totals = {n: sum(c.values()) or 1 for n, c in named.items()}
     grouped = {n: groups(c) for n, c in named.items()}
+    idle = {n: grouped[n].pop(LOOP, 0) for n in names}
+    busy = {n: sum(grouped[n].values()) or 1 for n in names}
     order = [g for g, _ in sum(grouped.values(), Counter()).most_common()]
     lines = [
-        "| where the time goes | " + " | ".join(names) + " |",
+        "| share of the busy samples | " + " | ".join(names) + " |",
         "|---" * (len(names) + 1) + "|",
-        *(f"| {g} | " + " | ".join(f"{100 * grouped[n][g] / totals[n]:.1f} %" for n in names) + " |" for g in order),
-        "| samples | " + " | ".join(str(totals[n]) for n in names) + " |",
-        "",
-        f"Top {top} frames by own time ({names[0]}):",
-        "",
-        "| frame | share |",
-        "|---|---|",
+        *(f"| {g} | " + " | ".join(f"{100 * grouped[n][g] / busy[n]:.1f} %" for n in names) + " |" for g in order),
+        "| busy samples / all samples | " + " | ".join(f"{busy[n]} / {busy[n] + idle[n]}" for n in names) + " |",
     ]
-    first = named[names[0]]
-    lines += [f"| `{f}` | {100 * c / totals[names[0]]:.1f} % |" for f, c in leaves(first).most_common(top)]
+    for n in names:
+        own = leaves(named[n])
+        lines += [
+            "",
+            f"Top {top} frames by own time, share of the busy samples ({n}):",
+            "",
+            "| frame | share |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| `{f}` | {100 * c / busy[n]:.1f} % |" for f, c in own.most_common(top + 1) if not f.startswith("serve (")
+        ][:top]
     return "\n".join(lines) + "\n"
 
 

@@ -82,3 +82,18 @@ def test_the_images_the_compose_file_builds_exist():
         build = service.get("build")
         if build:
             assert (COMPOSE_FILE.parent / build["context"] / build["dockerfile"]).is_file(), name
+
+
+def test_the_proxy_config_balances_every_rasa_service_where_the_others_call_rasa(tmp_path: Path):
+    from deploy.docker.proxy_config import container_upstreams
+    from deploy.nginx import write
+
+    config = write(tmp_path, *container_upstreams())
+    text = config.read_text() + (tmp_path / "internal" / "balancers.conf").read_text()
+    for name, service in services().items():
+        if service.get("image") == "tthc-engine":
+            assert f"server {name}:5005 " in text, name
+    environment = services()["webchat"]["environment"]
+    assert environment["TTHC_RASA_URL"] == "http://proxy:5005" and "listen 5005;" in text
+    assert environment["TTHC_ACTION_URL"] == "http://proxy:5055/webhook" and "listen 5055;" in text
+    assert "listen 8080;" in text and services()["proxy"]["ports"] == ["${TTHC_PUBLIC_PORT:-8080}:8080"]
