@@ -128,4 +128,10 @@ OFFICIAL_TERMS: dict[str, str] = {
     "giay chung tu": "trích lục khai tử",
     "cong to dien": "cấp điện",
     "keo dien": "cấp điện",
+    "mo cong ty": "thành lập doanh nghiệp",
+    "mo doanh nghiep": "thành lập doanh nghiệp",
+    "mo truong": "thành lập trường",
+    "nhan luong huu": "lĩnh lương hưu",
+    "xin giay phep": "cấp giấy phép",
+    "ghi sai": "cải chính đính chính",
 }

@@ -1,5 +1,7 @@
 """The procedure matcher over the real seed cards."""
 
+import math
+
 import pytest
 
 from knowledge.store import validate_files
@@ -212,3 +214,39 @@ def test_diacritics_tell_apart_words_that_fold_alike():
 
 def test_the_frame_of_a_question_is_not_what_it_is_about():
     assert not {"w:thu", "w:hoi", "b:cho em"} & set(features("cho em hỏi thủ tục nuôi ong", message=True))
+
+
+def test_siblings_that_differ_by_an_aside_take_one_place():
+    siblings = [
+        CatalogText("1.000001", "Trình báo mất thẻ nuôi ong (thực hiện tại cấp tỉnh)"),
+        CatalogText("1.000002", "Trình báo mất thẻ nuôi ong (thực hiện tại cấp huyện)"),
+        CatalogText("1.000003", "Thủ tục trình báo mất thẻ nuôi ong."),
+        CatalogText("1.000004", "Cấp mới thẻ nuôi ong (thực hiện tại cấp trung ương)"),
+    ]
+    codes = [c.code for c in Matcher([], siblings).match("mất thẻ nuôi ong thì trình báo ở đâu").catalog]
+    assert len(codes) == 2
+    assert codes[0] in {"1.000001", "1.000002", "1.000003"}
+    assert codes[1] == "1.000004"
+
+
+def test_bm25_is_okapi_over_the_names():
+    """bm25s with the matcher's terms gives the classic Okapi weight:
+    idf log(1 + (N - df + 0.5) / (df + 0.5)), tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl))."""
+    entries = [
+        CatalogText("1.000001", "Nuôi ong"),
+        CatalogText("1.000002", "Nuôi cá"),
+        CatalogText("1.000003", "Trồng lúa"),
+    ]
+    matcher = Matcher([], entries)
+    ong = matcher._columns["w:ong"]
+    # a document's terms: its name's words and word pairs (short names have no separate head)
+    lengths = [len([f for f in features(e.name) if not f.startswith("c:")]) for e in entries]
+    tf, dl, avgdl = 1, lengths[0], sum(lengths) / len(lengths)
+    expected = math.log(1 + (3 - 1 + 0.5) / (1 + 0.5)) * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * dl / avgdl))
+    assert matcher._bm25_scores([ong]) == pytest.approx([expected, 0.0, 0.0])
+
+
+def test_a_message_without_diacritics_is_weaker_evidence(national):
+    written, folded = national.match("đăng ký khai sinh cho con"), national.match("dang ky khai sinh cho con")
+    assert folded.procedures[0].id == written.procedures[0].id == "khai-sinh"
+    assert folded.confidence < written.confidence

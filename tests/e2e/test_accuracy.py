@@ -17,7 +17,7 @@ def test_intent_accuracy():
 
 
 def test_procedure_accuracy(procedures):
-    # Measured 0.947, 0.961 without diacritics, 0.938 with abbreviations, top-3 0.985.
+    # Measured 0.942, 0.948 without diacritics, 0.938 with abbreviations, top-3 0.981.
     assert procedures["top1"]["overall"][0] >= 0.93
     assert procedures["top1"]["no_diacritics"][0] >= 0.93
     assert procedures["top1"]["abbrev"][0] >= 0.90
@@ -35,9 +35,10 @@ def test_procedures_without_a_card_find_their_entry_and_never_an_unrelated_card(
     """Issue #11's guards, on the reported half: the wrong-card rate was about
     a third before the catalog (target 0.05, measured 0.053); catalog top-3
     0.54 before BM25 and the confidence to abstain (target 0.80, measured
-    0.79); out-of-scope abstention measured 0.76 (0.84 with the old
-    threshold, which offered the right entry far less often)."""
+    0.77); out-of-scope abstention measured 0.88 (0.84 with the old score
+    threshold, 0.76 before messages without diacritics counted as weaker
+    evidence)."""
     scores = catalog_scores("models/current.tar.gz", "test")
     assert scores["catalog top-3"][0] >= 0.75
     assert scores["wrong-card rate"][0] <= 0.06
-    assert scores["abstain rate (out of scope)"][0] >= 0.72
+    assert scores["abstain rate (out of scope)"][0] >= 0.80
