@@ -102,8 +102,11 @@ class ActionAnswerLifeEvent(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         life_event = entity(tracker, "life_event")
-        if not life_event:
+        if not life_event and _names_nothing(tracker):
             _ask_for_procedure(dispatcher)
+            return []
+        if not life_event:  # words the matcher could not place: no card is guessed
+            answer_without_card(dispatcher, tracker)
             return []
         events = _answer_life_event(dispatcher, life_event)
         offer_resume(dispatcher, tracker)

@@ -21,7 +21,7 @@ from settings import ROOT, get_settings
 from tests.app.console_client import PASSWORD, account, client, csrf, login
 
 # Public on purpose: printable QR posters, the HMAC-signed push API, the log-in form, the style sheet.
-PUBLIC = ("/staff/posters", "/staff/qr/", "/api/v1/dossier-events", "/login", "/static")
+PUBLIC = ("/staff/posters", "/staff/qr/", "/api/v1/dossier-events", "/login", "/static", "/health")
 
 
 @pytest.fixture(autouse=True)

@@ -84,3 +84,14 @@ def test_handoff_gives_the_configured_hotline(database_url, monkeypatch):
     messages, _ = run(ActionHandoff(), tracker("gặp cán bộ"))
     settings = get_settings()
     assert messages == [{**messages[0], "response": "utter_handoff_queued", "hotline": settings.hotline, "minutes": 15}]
+
+
+def test_a_life_event_question_the_matcher_could_not_place_gets_the_honest_answer(cards):
+    question = "cho em hỏi thủ tục đăng ký học bơi mùa hè cho con ở bể bơi gần nhà"
+    messages, _ = run(ActionAnswerLifeEvent(), tracker(question))
+    assert [m["response"] for m in messages] == ["utter_abstain"]
+
+
+def test_a_bare_life_event_request_asks_which(cards):
+    messages, _ = run(ActionAnswerLifeEvent(), tracker("việc gia đình"))
+    assert messages[0]["response"] == "utter_ask_which_procedure"
