@@ -14,69 +14,36 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from console.accounts import create_account
 from knowledge import store, unanswered
 from knowledge.answers import payload
+from tests.e2e import console_pages
 from tests.e2e.conftest import Chat, Stack, texts
-from tests.e2e.test_browser import CHROMIUM_FLAGS
+from tests.e2e.console_pages import log_in, serious_problems, shot
 from tests.support import ROOT
 
-PASSWORD = "mat-khau-e2e-0123"
-SCREENSHOTS = ROOT / "var" / "screenshots"
-AXE = ROOT / "tests" / "e2e" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 QUESTION = "cháu bé chưa có tên trong sổ nhà nước"
 LIVE_WITHIN_SECONDS = 5
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+browser = console_pages.browser  # one Chromium per module (a fixture)
 
 
 def _editor(stack: Stack, browser: Browser) -> Page:
     """A new editor account, logged in through the form."""
-    username = f"bien.tap.{uuid.uuid4().hex[:8]}"
-    create_account(username, PASSWORD, "editor")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN").new_page()
-    page.goto(f"{stack.dossier_url}/cards")
-    expect(page).to_have_url(f"{stack.dossier_url}/login?next=/cards")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thẻ thủ tục và sự kiện")
-    return page
+    return log_in(stack, browser, "editor", "/cards", "Thẻ thủ tục và sự kiện")
 
 
 def _fee_answer(chat: Chat) -> str:
     return texts(chat.say(payload("ask_procedure", procedure="khai-sinh", aspect="fees")))
 
 
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _serious_problems(page: Page) -> list[str]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 def test_edit_a_fee_publish_it_live_and_revert_it(stack, browser):
     page = _editor(stack, browser)
     old = next(f.text for f in store.get_card("procedure", "khai-sinh").fees if f.channel == "direct")
     new = f"Lệ phí thử nghiệm {uuid.uuid4().hex[:6]}: 7.000 đồng"
-    _shot(page, "console-cards")
+    shot(page, "console-cards")
     chat = Chat(stack)
     assert old in _fee_answer(chat)  # the conversation is open, so the timing below is one turn
     page.get_by_role("link", name="Đăng ký khai sinh", exact=True).click()
@@ -100,11 +67,11 @@ def test_edit_a_fee_publish_it_live_and_revert_it(stack, browser):
         f"(the turn took {time.monotonic() - asked:.2f} s)"
     )
     expect(page.get_by_test_id("preview-web").first).to_be_visible()
-    _shot(page, "console-edit-preview")
+    shot(page, "console-edit-preview")
 
     page.get_by_role("link", name="Lịch sử và khôi phục").click()
     expect(page.get_by_test_id("diff").first).to_contain_text(new)
-    _shot(page, "console-diff")
+    shot(page, "console-diff")
     page.get_by_role("button", name="Khôi phục phiên bản").first.click()
     expect(page.get_by_role("status").first).to_contain_text("Đã khôi phục")
     reverted = time.monotonic()
@@ -161,8 +128,8 @@ def test_an_unanswered_question_attached_to_a_card_is_parsed_to_it_without_retra
         now = group.get_by_test_id("matcher-now")
         expect(now).to_contain_text("Chưa có thẻ nào phù hợp")  # near names may follow as a hint
         expect(now).not_to_contain_text("Thẻ “Đăng ký khai sinh”")
-        _shot(page, "console-unanswered")
-        assert _serious_problems(page) == []
+        shot(page, "console-unanswered")
+        assert serious_problems(page) == []
         group.get_by_label("Thêm làm câu hỏi mẫu của thẻ").select_option("khai-sinh")
         group.get_by_role("button", name="Thêm và xuất bản").click()
         expect(page.get_by_role("status").first).to_contain_text("Đã thêm câu hỏi vào thẻ")
@@ -179,19 +146,19 @@ def test_an_unanswered_question_attached_to_a_card_is_parsed_to_it_without_retra
 def test_axe_finds_no_serious_problem_on_the_list_and_the_form(stack, browser):
     visitor = browser.new_page()
     visitor.goto(f"{stack.dossier_url}/login")
-    assert _serious_problems(visitor) == []
+    assert serious_problems(visitor) == []
     visitor.close()
     page = _editor(stack, browser)
-    assert _serious_problems(page) == []
+    assert serious_problems(page) == []
     for path in ("/", "/cards/khai-sinh/history", "/life-events/sinh-con", "/transfer", "/cards/new?q=khai"):
         page.goto(f"{stack.dossier_url}{path}")
-        assert _serious_problems(page) == [], path
+        assert serious_problems(page) == [], path
     page.goto(f"{stack.dossier_url}/cards/khai-sinh")
-    assert _serious_problems(page) == []
+    assert serious_problems(page) == []
     page.locator("#f-fees-direct-amount_vnd").fill("-1")
     page.get_by_role("button", name="Lưu nháp").click()
     expect(page.locator("#e-fees-direct-amount_vnd")).to_be_visible()
-    assert _serious_problems(page) == []  # the form with its messages too
+    assert serious_problems(page) == []  # the form with its messages too
 
 
 def test_the_pages_reflow_at_200_percent_zoom_and_work_by_keyboard(stack, browser):

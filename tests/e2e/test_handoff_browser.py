@@ -9,50 +9,26 @@ screenshots go to ``var/screenshots/``."""
 from __future__ import annotations
 
 import re
-import uuid
 
-import pytest
 from itsdangerous import URLSafeTimedSerializer
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from channels.ids import conversation_id
-from console.accounts import create_account
 from handoff import store
 from knowledge import store as cards
+from tests.e2e import console_pages
 from tests.e2e.conftest import Stack
-from tests.e2e.test_browser import CHROMIUM_FLAGS
-from tests.support import ROOT
+from tests.e2e.console_pages import log_in, new_page, serious_problems, shot
 
-PASSWORD = "mat-khau-e2e-0123"
-SCREENSHOTS = ROOT / "var" / "screenshots"
-AXE = ROOT / "tests" / "e2e" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # make setup installs it
 SEEN_WITHIN_MS = 15_000  # the pages poll every 4 s
 ANSWER_WITHIN_MS = 30_000  # the first turns after the stack starts are slow on a busy machine
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def _new_page(browser: Browser) -> Page:
-    return browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN").new_page()
+browser = console_pages.browser  # one Chromium per module (a fixture)
 
 
 def _staff(stack: Stack, browser: Browser) -> Page:
-    username = f"can.bo.{uuid.uuid4().hex[:8]}"
-    create_account(username, PASSWORD, "staff")
-    page = _new_page(browser)
-    page.goto(f"{stack.dossier_url}/inbox")
-    expect(page).to_have_url(f"{stack.dossier_url}/login?next=/inbox")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Hộp thư cán bộ")
-    return page
+    return log_in(stack, browser, "staff", "/inbox", "Hộp thư cán bộ")
 
 
 def _say(page: Page, text: str) -> None:
@@ -65,23 +41,8 @@ def _conversation(page: Page) -> str:
     return conversation_id("web", URLSafeTimedSerializer("").loads_unsafe(token)[1])
 
 
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _serious_problems(page: Page) -> list[str]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 def test_a_person_answers_a_web_citizen_in_the_browser(stack, browser):
-    citizen = _new_page(browser)
+    citizen = new_page(browser)
     citizen.goto(stack.webchat_url)
     expect(citizen.get_by_test_id("msg-bot").first).to_be_visible(timeout=ANSWER_WITHIN_MS)
     _say(citizen, "cho tôi gặp cán bộ")
@@ -94,8 +55,8 @@ def test_a_person_answers_a_web_citizen_in_the_browser(stack, browser):
     # A new message of the citizen reaches the list without reloading it.
     _say(citizen, "hồ sơ khai sinh cho con tôi cần gì")
     expect(staff.get_by_text("hồ sơ khai sinh cho con tôi cần gì")).to_be_visible(timeout=SEEN_WITHIN_MS)
-    _shot(staff, "inbox")
-    assert _serious_problems(staff) == []
+    shot(staff, "inbox")
+    assert serious_problems(staff) == []
 
     row.click()
     staff.get_by_test_id("take").click()
@@ -118,9 +79,9 @@ def test_a_person_answers_a_web_citizen_in_the_browser(stack, browser):
     # The citizen writes back; the assistant stays silent and staff see it without reloading.
     _say(citizen, "cảm ơn cán bộ, tôi cần mang bản gốc không")
     expect(staff.get_by_test_id("line-citizen").last).to_contain_text("mang bản gốc", timeout=SEEN_WITHIN_MS)
-    _shot(citizen, "webchat-staff-reply")
-    _shot(staff, "inbox-conversation")
-    assert _serious_problems(staff) == []
+    shot(citizen, "webchat-staff-reply")
+    shot(staff, "inbox-conversation")
+    assert serious_problems(staff) == []
 
     staff.get_by_label("Kết quả hỗ trợ (bắt buộc)").fill("Đã hướng dẫn giấy tờ khai sinh")
     staff.get_by_test_id("close").click()
@@ -136,5 +97,5 @@ def test_the_figures_page(stack, browser):
     activity = staff.get_by_test_id("table-activity")
     expect(activity.get_by_role("cell", name="web").first).to_be_visible()
     expect(staff.get_by_text("Cách tính:").first).to_be_visible()
-    _shot(staff, "figures")
-    assert _serious_problems(staff) == []
+    shot(staff, "figures")
+    assert serious_problems(staff) == []
