@@ -287,6 +287,20 @@ class Matcher:
                 for word in set(_WORD.findall(nfc(phrase).lower())):
                     self._forms[fold(word) if not word.isascii() else word].add(word)
         self._names = [sibling_key(entry.name) for entry in self._catalog]
+        # Score propagation as index pairs, so a message costs a few vector
+        # operations instead of a Python loop over every entry.
+        # (A life event and a procedure may share an id: "ket-hon".)
+        events = {card.id: i for i, card in enumerate(self._cards) if card.kind == "life_event"}
+        procedures = {card.id: i for i, card in enumerate(self._cards) if card.kind == "procedure"}
+        event_links = [(c, events[e]) for c, card in enumerate(self._cards) for e in card.life_events if e in events]
+        self._event_sources, self._event_targets = _index_pairs(event_links)
+        code_links = [
+            (len(self._cards) + i, procedures[card_id])
+            for i, entry in enumerate(self._catalog)
+            if (card_id := card_codes.get(entry.code)) is not None
+        ]
+        self._code_sources, self._code_targets = _index_pairs(code_links)
+        self._covered = np.array([entry.code in card_codes for entry in self._catalog], dtype=bool)
 
     def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> bm25s.BM25 | None:
         """BM25 over each document's names, each phrase adding its words and
@@ -396,19 +410,9 @@ class Matcher:
         return scores * self._discount, explained / (explained + _CONFIDENCE_HALF)
 
     def _propagate_to_life_events(self, scores: np.ndarray) -> None:
-        positions = {card.id: i for i, card in enumerate(self._cards) if card.kind == "life_event"}
-        for c, card in enumerate(self._cards):
-            for event in card.life_events:
-                if event in positions and scores[c] > 0:
-                    e = positions[event]
-                    scores[e] = max(scores[e], scores[c] * _LIFE_EVENT_SHARE)
+        np.maximum.at(scores, self._event_targets, scores[self._event_sources] * _LIFE_EVENT_SHARE)
         # A card answers for the catalog codes it covers.
-        card_index = {card.id: c for c, card in enumerate(self._cards)}
-        for i, entry in enumerate(self._catalog):
-            card = self._card_of_code.get(entry.code)
-            if card is not None:
-                c = card_index[card]
-                scores[c] = max(scores[c], scores[len(self._cards) + i])
+        np.maximum.at(scores, self._code_targets, scores[self._code_sources])
 
     def _top_cards(self, scores: np.ndarray, kind: str, limit: int) -> tuple[Candidate, ...]:
         card_scores = scores[: len(self._cards)]
@@ -435,11 +439,11 @@ class Matcher:
         # The same procedure of several provinces or levels carries one name:
         # one button per name (the best ranked: national before other provinces').
         names = {sibling_key(c.name) for c in ranked.values()}
-        for i in np.argsort(-entry_scores, kind="stable")[: limit * 6]:
+        for i in _best_first(entry_scores, limit * 6):
             entry = self._catalog[i]
             score = float(entry_scores[i])
             name = self._names[i]
-            if score <= 0 or entry.code in self._card_of_code or entry.code in ranked or name in names:
+            if score <= 0 or self._covered[i] or entry.code in ranked or name in names:
                 continue
             names.add(name)
             ranked[entry.code] = CatalogCandidate(entry.code, entry.name, round(score, 4))
@@ -454,6 +458,24 @@ class Matcher:
                 name = entry.name if entry else next(c.phrases[0] for c in self._cards if c.id == card)
                 return CatalogCandidate(code, name, 1.0, card)
         return None
+
+
+def _index_pairs(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(sources, targets) as index arrays."""
+    if not pairs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    sources, targets = zip(*pairs, strict=True)
+    return np.array(sources, dtype=np.int64), np.array(targets, dtype=np.int64)
+
+
+def _best_first(scores: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the ``count`` best scores, best first, ties by
+    position: what a stable sort of all of them gives, without sorting all."""
+    if count >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cutoff = np.partition(scores, len(scores) - count)[len(scores) - count]
+    chosen = np.flatnonzero(scores >= cutoff)
+    return chosen[np.argsort(-scores[chosen], kind="stable")][:count]
 
 
 # A card is answered without asking only when it clearly beats the next one;

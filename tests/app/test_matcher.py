@@ -5,7 +5,16 @@ import math
 import pytest
 
 from knowledge.store import validate_files
-from nlu.matcher import ABSTAIN_SCORE, CatalogText, Matcher, card_text, features, is_confident, request_features
+from nlu.matcher import (
+    ABSTAIN_SCORE,
+    CardText,
+    CatalogText,
+    Matcher,
+    card_text,
+    features,
+    is_confident,
+    request_features,
+)
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +259,17 @@ def test_a_message_without_diacritics_is_weaker_evidence(national):
     written, folded = national.match("đăng ký khai sinh cho con"), national.match("dang ky khai sinh cho con")
     assert folded.procedures[0].id == written.procedures[0].id == "khai-sinh"
     assert folded.confidence < written.confidence
+
+
+def test_a_life_event_and_a_procedure_may_share_an_id():
+    """The procedure passes its score to the life event of the same id, and
+    the catalog entry it cites to itself, not to the life event."""
+    cards = [
+        CardText("procedure", "ket-hon", ("đăng ký kết hôn",), life_events=("ket-hon",), codes=("1.000894",)),
+        CardText("life_event", "ket-hon", ("lấy vợ lấy chồng",)),
+    ]
+    entries = [CatalogText("1.000894", "Thủ tục đăng ký kết hôn"), CatalogText("2.000001", "Cấp giấy phép xây dựng")]
+    match = Matcher(cards, entries).match("đăng ký kết hôn")
+    assert match.procedures[0].id == "ket-hon"
+    assert match.life_events[0].id == "ket-hon"
+    assert match.life_events[0].score == pytest.approx(match.procedures[0].score * 0.8, abs=1e-3)
