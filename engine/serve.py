@@ -8,7 +8,8 @@ action server's shared secret and, for ``bot/endpoints.production.yml``, the
 action URL, the tracker database and Redis's address (Rasa's lock store takes
 host, port and db apart). All come from ``settings``: the environment, or
 files generated on the first run in development. It also installs
-``engine.action_validation`` (Rasa's response check, made cheap).
+``engine.action_validation`` (Rasa's response check, made cheap) and
+``engine.event_types`` (stored events turned back into objects by a table).
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def main() -> None:
     sys.argv = rasa_arguments(sys.argv[1:], settings.rasa_token)
     from rasa.__main__ import main as rasa_main
 
-    from engine import action_validation
+    from engine import action_validation, event_types
 
     action_validation.install()
+    event_types.install()
 
     rasa_main()
 
