@@ -658,6 +658,39 @@ def peak_rss_mb(pid: int) -> dict[str, float]:
     return peaks
 
 
+# The database and the cache are the machine's services, not the topology's
+# children: their CPU is counted machine-wide (the benchmark is their only user).
+SERVICES = {"postgres": "PostgreSQL", "redis-server": "Redis"}
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """User and system CPU seconds a process has spent so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def cpu_seconds(roots: list[int]) -> dict[str, float]:
+    """CPU seconds spent so far by each kind of process under ``roots``, by the
+    machine's PostgreSQL and Redis, and by this load generator (its stand-ins
+    for Telegram and Zalo included): compared before and after a phase, what
+    each part of a turn costs."""
+    spent: dict[str, float] = defaultdict(float)
+    members = {member for root in roots for member in descendants(root)}
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError, ValueError):
+            service = SERVICES.get(stat.read_text().strip())
+            if service is not None:
+                spent[service] += _cpu_of(int(stat.parent.name))
+    for member in members:
+        kind = next((k for pattern, k in KINDS.items() if pattern in _cmdline(member)), None)
+        with contextlib.suppress(OSError, ValueError):
+            if kind is not None:
+                spent[kind.replace(" (each)", "")] += _cpu_of(member)
+    spent["load generator"] = time.process_time()
+    return spent
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.machine())  # fmt: skip
@@ -697,6 +730,7 @@ class Report:
     saturation: Figures | None = None
     saturation_citizens: int = 0
     memory: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds at saturation, by kind of process
     training: float | None = None
     parse: tuple[float, float] | None = None  # (load seconds, messages per second)
     profile: Path | None = None
@@ -747,7 +781,11 @@ async def measure(sides: list[Side], options: argparse.Namespace) -> None:
             profiler = _profiler(
                 side, seconds, options.out / f"profile-{_slug(side.report.name)}-{round_number}.txt", options
             )
+            before = cpu_seconds(list(side.running.processes.values()))
             saturation[side.report.name] += await side.crowd.run(options.saturation_citizens, seconds, False, MIX)
+            after = cpu_seconds(list(side.running.processes.values()))
+            for kind, spent in after.items():
+                side.report.cpu[kind] = side.report.cpu.get(kind, 0.0) + spent - before.get(kind, 0.0)
             if profiler is not None:
                 profiler.wait(timeout=60)
     for side in sides:
@@ -907,6 +945,7 @@ def render(reports: list[Report], command: str, load_average: str, started: str)
         return "not measured" if value is None else fmt(value)
 
     memory_names = sorted({p for r in reports for p in r.memory})
+    cpu_names = sorted({k for r in reports for k in r.cpu})
     lines = [
         f"## Load: {' · '.join(_title(r.name) for r in reports)} (make bench-load)",
         "",
@@ -934,6 +973,9 @@ def render(reports: list[Report], command: str, load_average: str, started: str)
             f"{ms(r.saturation.p99)}" if r.saturation else "—"),
         row("saturation: errors / turns", lambda r: _errors(r.saturation)),
         row("largest level of citizens with think time held at p95 ≤ 300 ms", lambda r: str(r.held)),
+        *(row(f"saturation: CPU per turn, {k}", lambda r, k=k: _cpu_per_turn(r, k)) for k in cpu_names),
+        row("saturation: CPU per turn, all", lambda r: _cpu_per_turn(r, None)),
+        row(f"turns/s the {os.cpu_count()} cores allow at that cost", _ceiling),
         *(row(f"peak RSS: {p}", lambda r, p=p: f"{r.memory[p]:.0f} MB" if p in r.memory else "—")
           for p in memory_names),
         "",
@@ -955,6 +997,24 @@ def render(reports: list[Report], command: str, load_average: str, started: str)
     for channel in MIX:
         lines.append(row(channel, lambda r, c=channel: _pair(r.channels.get(c))))
     return "\n".join(lines) + "\n"
+
+
+def _turns(report: Report) -> int:
+    return report.saturation.turns - report.saturation.errors if report.saturation else 0
+
+
+def _cpu_per_turn(report: Report, kind: str | None) -> str:
+    """CPU milliseconds per answered turn at saturation, of one kind of process or all."""
+    spent = sum(report.cpu.values()) if kind is None else report.cpu.get(kind)
+    if spent is None or not _turns(report):
+        return "—"
+    return f"{1000 * spent / _turns(report):.1f} ms"
+
+
+def _ceiling(report: Report) -> str:
+    """The turns per second the machine's cores allow if a turn costs what it cost."""
+    spent = sum(report.cpu.values())
+    return f"{(os.cpu_count() or 1) * _turns(report) / spent:.1f}" if spent and _turns(report) else "—"
 
 
 def _pair(f: Figures | None) -> str:

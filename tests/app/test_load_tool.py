@@ -6,7 +6,11 @@ from the turns that succeeded."""
 from __future__ import annotations
 
 import itertools
+import os
 import random
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,11 +18,14 @@ import pytest
 from tests.load import (
     NEXT,
     Reply,
+    Report,
     TurnResult,
     ZaloBotCitizen,
     _spread,
     conversations,
+    cpu_seconds,
     figures,
+    render,
 )
 from tests.support import write_section
 
@@ -62,3 +69,30 @@ def test_figures_count_errors_apart_from_latencies():
 def test_every_channel_gets_citizens_in_proportion():
     spread = _spread(10, {"web": 0.6, "telegram": 0.2, "zalo": 0.2})
     assert sorted(spread) == sorted(["web"] * 6 + ["telegram"] * 2 + ["zalo"] * 2)
+
+
+BURN = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+
+
+def test_cpu_is_counted_per_kind_of_process():
+    """An action server that burned 0.3 s of CPU shows it under "actions"."""
+    child = subprocess.Popen([sys.executable, "-c", BURN, "-m actions"])
+    try:
+        deadline = time.monotonic() + 20
+        while cpu_seconds([child.pid]).get("actions", 0.0) < 0.29 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        spent = cpu_seconds([child.pid])
+    finally:
+        child.kill()
+    assert 0.29 <= spent["actions"] < 1.0
+    assert spent["load generator"] > 0
+
+
+def test_cpu_per_turn_and_the_ceiling_it_sets():
+    report = Report("embedded", "models/current.tar.gz")
+    report.saturation = figures([TurnResult("web", "procedure", 0.05)] * 100, seconds=10)
+    report.cpu = {"rasa": 4.0, "load generator": 1.0}
+    table = render([report], "make bench-load", "min 1", "today")
+    assert "| saturation: CPU per turn, rasa | 40.0 ms |" in table
+    assert "| saturation: CPU per turn, all | 50.0 ms |" in table
+    assert f"| turns/s the {os.cpu_count()} cores allow at that cost | {os.cpu_count() * 20:.1f} |" in table
