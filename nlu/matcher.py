@@ -32,6 +32,7 @@ and Lucene's ``log(1 + (N - df + 0.5) / (df + 0.5))``. Where JAX is installed
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import defaultdict
@@ -45,6 +46,9 @@ from scipy import sparse
 
 from nlu.abbreviations import OFFICIAL_TERMS
 from nlu.text import fold, nfc, readings
+
+# bm25s sets its own logger to DEBUG on import: every index build would print.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _UNIGRAM, _BIGRAM, _TRIGRAM = 1.0, 1.6, 0.25
 # A message about a procedure is weaker evidence for the life events it
