@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -93,10 +94,19 @@ class Step:
     press: bool = False  # a button (or numbered option) with this title, typed when there is none
 
 
-def conversations(rng: random.Random) -> Iterator[tuple[str, list[Step]]]:
-    """Endless realistic conversations, drawn from the held-out evaluation questions."""
+@functools.cache
+def questions() -> tuple[list[str], list[str]]:
+    """The held-out questions about cards and about catalog entries, parsed once:
+    parsing the YAML blocks the event loop that times the turns (a second or
+    so), so no citizen may do it while others are being timed."""
     procedures = [row["text"] for row in load_eval("procedures.yml") if row.get("procedure")]
     catalog = [row["text"] for row in load_eval("catalog.yml")["questions"] if row.get("code")]
+    return procedures, catalog
+
+
+def conversations(rng: random.Random) -> Iterator[tuple[str, list[Step]]]:
+    """Endless realistic conversations, drawn from the held-out evaluation questions."""
+    procedures, catalog = questions()
     while True:
         kind = rng.choices(["procedure", "catalog", "dossier", "walkthrough", "greeting"], [4, 2, 2, 1, 1])[0]
         if kind == "procedure":
@@ -332,6 +342,7 @@ class Target:
 
 class Crowd:
     def __init__(self, target: Target, http: httpx.AsyncClient, seed: int = 13) -> None:
+        questions()  # before any turn is timed
         self.target, self.http = target, http
         self.rng = random.Random(seed)
         self.numbers = itertools.count(1)

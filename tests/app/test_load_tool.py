@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import load
 from tests.load import (
     NEXT,
     Reply,
@@ -55,6 +56,18 @@ def test_a_zalo_citizen_types_the_number_of_the_option_it_means():
 def test_conversations_cover_every_kind_citizens_hold():
     kinds = {kind for kind, steps in itertools.islice(conversations(random.Random(1)), 200) if steps}
     assert kinds == {"procedure", "catalog", "dossier", "walkthrough", "greeting"}
+
+
+def test_the_questions_are_parsed_once_not_by_each_citizen(monkeypatch):
+    """Parsing the YAML blocked the loop that times the turns: every level's new
+    citizens stalled the others' turns by up to two seconds."""
+    parsed = []
+    real = load.load_eval
+    monkeypatch.setattr(load, "load_eval", lambda name: parsed.append(name) or real(name))
+    load.questions.cache_clear()
+    for seed in range(5):
+        next(conversations(random.Random(seed)))
+    assert sorted(parsed) == ["catalog.yml", "procedures.yml"]
 
 
 def test_figures_count_errors_apart_from_latencies():
