@@ -206,8 +206,10 @@ def request_features(text: str) -> set[str]:
 
 
 # Where an official name stops naming the procedure and starts qualifying it:
-# "Cấp giấy phép lao động | đối với người lao động nước ngoài ...".
-_QUALIFIER = re.compile(r"\s(?:đối với|theo|tại|thuộc|trong trường hợp|trường hợp)\s|[(;,:]", re.IGNORECASE)
+# "Cấp giấy phép lao động | đối với người lao động nước ngoài ...",
+# "Đăng ký nghĩa vụ quân sự chuyển đi | khi thay đổi nơi cư trú ..." ("khi":
+# chosen on the dev half, where other clause words changed nothing).
+_QUALIFIER = re.compile(r"\s(?:đối với|theo|tại|thuộc|trong trường hợp|trường hợp|khi)\s|[(;,:]", re.IGNORECASE)
 _HEAD_WORDS = re.compile(r"^(?:thủ tục\s+)", re.IGNORECASE)
 
 
