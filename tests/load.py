@@ -654,12 +654,17 @@ KINDS = {"engine.serve": "rasa (each)", "-m actions": "actions", "-m webchat": "
          "nginx": "nginx"}  # fmt: skip
 
 
+def _kind(pid: int) -> str | None:
+    """Which of the topology's processes ``pid`` is, by its command line."""
+    return next((kind for pattern, kind in KINDS.items() if pattern in _cmdline(pid)), None)
+
+
 def peak_rss_mb(pid: int) -> dict[str, float]:
     """The largest resident size (VmHWM) of each kind of process under ``pid``
     (itself included), in MB: one figure for all Rasa servers, the largest."""
     peaks: dict[str, float] = {}
     for member in descendants(pid):
-        kind = next((k for pattern, k in KINDS.items() if pattern in _cmdline(member)), None)
+        kind = _kind(member)
         if kind is None:
             continue
         with contextlib.suppress(OSError):
@@ -694,7 +699,7 @@ def cpu_seconds(roots: list[int]) -> dict[str, float]:
             if service is not None:
                 spent[service] += _cpu_of(int(stat.parent.name))
     for member in members:
-        kind = next((k for pattern, k in KINDS.items() if pattern in _cmdline(member)), None)
+        kind = _kind(member)
         with contextlib.suppress(OSError, ValueError):
             if kind is not None:
                 spent[kind.replace(" (each)", "")] += _cpu_of(member)
