@@ -1,18 +1,29 @@
 """engine.tracker_writes: the same rows as Rasa's own SQL tracker store, written
-without re-counting the conversation on every save, and SQLite in WAL mode."""
+without re-counting the conversation on every save, SQLite in WAL mode, and on
+PostgreSQL without a transaction around each single statement."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 
+from engine.tracker_store import sql_options
 from engine.tracker_writes import CountedSQLTrackerStore
+
+POSTGRES = os.environ.get("TTHC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test").replace(
+    "+psycopg:", "+psycopg2:"
+)
 
 SENDER = "web:4f1c"
 
@@ -92,3 +103,47 @@ def test_sqlite_commits_use_the_write_ahead_log(tmp_path: Path):
     asyncio.run(_converse(CountedSQLTrackerStore(dialect="sqlite", db=str(path))))
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@contextlib.contextmanager
+def _postgres_schemas(count: int) -> Iterator[list[dict]]:
+    """Rasa's store options for ``count`` fresh schemas of the test database, dropped afterwards."""
+    admin = create_engine(POSTGRES)
+    names = [f"test_{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    with admin.begin() as connection:
+        for name in names:
+            connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield [sql_options(f"{POSTGRES}?options=-csearch_path%3D{name}") for name in names]
+    finally:
+        with admin.begin() as connection:
+            for name in names:
+                connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+def _postgres_rows(store: SQLTrackerStore) -> list[tuple]:
+    query = "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+    with store.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(query))]
+
+
+def test_on_postgresql_the_rows_are_rasas_and_no_statement_leaves_a_transaction_open():
+    """Each read is one SELECT and each save one INSERT: with Rasa's store each also
+    costs a BEGIN and a COMMIT or ROLLBACK round trip; here it commits itself."""
+    with _postgres_schemas(2) as (rasa_options, our_options):
+        rasa, ours = SQLTrackerStore(**rasa_options), CountedSQLTrackerStore(**our_options)
+        open_after: list[bool] = []
+        event.listen(
+            ours.engine,
+            "after_cursor_execute",
+            lambda connection, *_: open_after.append(
+                connection.connection.dbapi_connection.info.transaction_status != TRANSACTION_STATUS_IDLE
+            ),
+        )
+        asyncio.run(_converse(rasa))
+        asyncio.run(_converse(ours))
+        assert _postgres_rows(ours) == _postgres_rows(rasa)
+        assert len(open_after) >= 2 * len(TURNS) and not any(open_after)
+        rasa.engine.dispose()
+        ours.engine.dispose()
