@@ -561,7 +561,8 @@ def start_production(servers: int) -> Starter:
         }
         rasa_ports = [rasa_port + 100 + i for i in range(1, servers + 1)]
         ready: dict[str, str | int] = {"run-prod": f"http://127.0.0.1:{web_port}/"}
-        processes = Processes(work, {"run-prod": ["scripts/run-prod"]}, ready, env)
+        command = ["scripts/run-prod"] if tree == ROOT else ["env", f"--chdir={tree}", "scripts/run-prod"]
+        processes = Processes(work, {"run-prod": command}, ready, env)
         started = time.monotonic()
         processes.start("run-prod")
         for port in rasa_ports:
