@@ -2,7 +2,8 @@
 channels and first/last seen; what the matcher answers for each *now* (the
 same matcher the assistant runs, over the current cards, so an editor sees a
 fix work); and the actions: attach the question to a card as an example
-(published at once, matched within seconds), start a new card from it, or
+(published at once, matched within seconds) or to a national catalog entry
+without a card (matched within seconds too), start a new card from it, or
 mark it handled."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from console import audit
 from console.auth import current_user, requires_role
 from console.pages import render
 from database import session_scope
-from knowledge import drafts, store, unanswered
+from knowledge import catalog_store, drafts, store, unanswered
 from knowledge.schema import ProcedureCard
 from nlu.card_source import CardSource
 from nlu.matcher import ABSTAIN_SCORE, CARD_SCORE
@@ -36,6 +37,7 @@ class Now:
     card_name: str | None
     candidates: list[tuple[str, float]]  # (name, score), cards and catalog entries
     catalog: str | None  # the catalog entry offered instead, if any
+    catalog_code: str | None
 
 
 @lru_cache(maxsize=4)
@@ -52,9 +54,10 @@ def matcher_now(text: str, names: dict[str, str]) -> Now:
     best_other = next((c.score for c in catalog if c.card is None), 0.0)
     top = found.procedures[0] if found.procedures else None
     best = top.id if top is not None and top.score >= max(CARD_SCORE, best_other) else None
-    offered = f"{catalog[0].code} · {catalog[0].name}" if catalog and best is None else None
+    entry = catalog[0] if catalog and best is None else None
+    offered = f"{entry.code} · {entry.name}" if entry else None
     candidates = [(names.get(c.id, c.id), round(c.score, 2)) for c in found.procedures]
-    return Now(best, names.get(best) if best else None, candidates, offered)
+    return Now(best, names.get(best) if best else None, candidates, offered, entry.code if entry else None)
 
 
 def open_counts() -> dict[str, int]:
@@ -113,6 +116,27 @@ async def attach(request: Request) -> Response:
 
 
 @requires_role("editor")
+async def attach_to_catalog(request: Request) -> Response:
+    """Attach the group's question to a catalog entry without a card: the matcher
+    reads it as one more way of naming the entry."""
+    form = await request.form()
+    ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
+    code, question = str(form.get("code", "")).strip(), str(form.get("question", "")).strip()
+    rows = unanswered.get_rows(ids)
+    if not rows or question not in {r.text for r in rows}:
+        return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
+    account = current_user(request)
+    assert account is not None
+    with session_scope() as session:
+        if not catalog_store.attach_question(code, question, account.username, session):
+            message = f"Không có thủ tục mã “{code}” trong danh mục quốc gia. Anh/chị kiểm tra lại mã (ví dụ 1.001193)."
+            return render(request, "error.html", status_code=400, message=message)
+        unanswered.close(ids, "attached", account.username, f"catalog:{code}", session=session)
+        audit.record(session, account, "unanswered_attach", f"catalog:{code}", {"questions": len(ids)})
+    return RedirectResponse("/unanswered?done=attached-catalog", status_code=303)
+
+
+@requires_role("editor")
 async def handle(request: Request) -> Response:
     form = await request.form()
     ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
@@ -127,5 +151,6 @@ async def handle(request: Request) -> Response:
 routes = [
     Route("/unanswered", page, methods=["GET"]),
     Route("/unanswered/attach", attach, methods=["POST"]),
+    Route("/unanswered/attach-catalog", attach_to_catalog, methods=["POST"]),
     Route("/unanswered/handled", handle, methods=["POST"]),
 ]

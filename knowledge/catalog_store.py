@@ -21,9 +21,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from database import session_scope
-from knowledge.models import CatalogEntry
+from knowledge.models import CatalogEntry, CatalogQuestion
 from settings import ROOT, get_settings
 
 SHIPPED = ROOT / "knowledge" / "catalog" / "national.jsonl.gz"
@@ -170,6 +171,19 @@ def get_entry(code: str) -> CatalogEntry | None:
     with session_scope() as session:
         entry = session.get(CatalogEntry, code)
         return entry if entry is not None and not entry.withdrawn else None
+
+
+def attach_question(code: str, question: str, by: str, session: Session) -> bool:
+    """Add a citizen's question to an entry (matched within seconds, without
+    retraining); False when no entry in force has that code. Adding it twice
+    changes nothing."""
+    entry = session.get(CatalogEntry, code)
+    if entry is None or entry.withdrawn:
+        return False
+    known = select(CatalogQuestion.id).where(CatalogQuestion.code == code, CatalogQuestion.text == question)
+    if session.scalar(known) is None:
+        session.add(CatalogQuestion(code=code, text=question, added_by=by))
+    return True
 
 
 def portal_url(entry: CatalogEntry) -> str:

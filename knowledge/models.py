@@ -58,3 +58,18 @@ class CatalogEntry(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)  # missing from the latest export
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now(), onupdate=func.now())
+
+
+class CatalogQuestion(Base):
+    """A citizen's question an editor attached to a catalog entry without a card:
+    the matcher reads it as one more way of naming the entry (as a card's
+    example questions), so words no official name uses find the procedure."""
+
+    __tablename__ = "catalog_questions"
+    __table_args__ = (UniqueConstraint("code", "text", name="uq_catalog_questions_code_text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(80))
+    added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

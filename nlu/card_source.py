@@ -2,9 +2,10 @@
 
 Rasa caches trained components by fingerprint and never sees the database,
 so the matcher does not learn cards at training time: it reads them at run
-time and re-reads them when a cheap change token (card count and versions)
-moves, checked at most every ``refresh_seconds``. An edit in the console is
-therefore matched within seconds, without retraining. Written with
+time and re-reads them when a cheap change token (card count and versions,
+catalog entries, questions attached to entries) moves, checked at most every
+``refresh_seconds``. An edit in the console is therefore matched within
+seconds, without retraining. Written with
 SQLAlchemy Core calls that behave the same in 1.4 (engine) and 2.0 (app).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import defaultdict
 from typing import Any
 
 import sqlalchemy
@@ -30,6 +32,8 @@ _CATALOG_TOKEN_SQL = text("SELECT COUNT(*), COALESCE(SUM(version), 0), MAX(updat
 _CATALOG_SQL = text(
     "SELECT code, name, scope, province FROM catalog_entries WHERE NOT withdrawn AND scope <> 'internal'"
 )
+_QUESTIONS_TOKEN_SQL = text("SELECT COUNT(*), MAX(id) FROM catalog_questions")
+_QUESTIONS_SQL = text("SELECT code, text FROM catalog_questions ORDER BY id")
 
 
 class CardSource:
@@ -51,11 +55,20 @@ class CardSource:
     def _reload_if_changed(self) -> None:
         try:
             with self._engine.connect() as connection:
-                token = (*connection.execute(_TOKEN_SQL).one(), *connection.execute(_CATALOG_TOKEN_SQL).one())
+                token = tuple(
+                    value for sql in (_TOKEN_SQL, _CATALOG_TOKEN_SQL, _QUESTIONS_TOKEN_SQL)
+                    for value in connection.execute(sql).one()
+                )  # fmt: skip
                 if token == self._token:
                     return
                 rows = connection.execute(_CARDS_SQL).all()
-                entries = [CatalogText(*row) for row in connection.execute(_CATALOG_SQL)]
+                questions: dict[str, list[str]] = defaultdict(list)
+                for code, question in connection.execute(_QUESTIONS_SQL):
+                    questions[code].append(question)
+                entries = [
+                    CatalogText(*row, questions=tuple(questions.get(row[0], ())))
+                    for row in connection.execute(_CATALOG_SQL)
+                ]
         except SQLAlchemyError as exc:
             logger.warning("Cannot read cards (%s); keeping %d cards.", type(exc).__name__, len(self._matcher))
             return

@@ -103,6 +103,7 @@ class CatalogText:
     name: str
     scope: str = "national"  # national | provincial
     province: str | None = None
+    questions: tuple[str, ...] = ()  # citizens' questions editors attached to it
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,14 @@ class Matcher:
         self._by_code = {entry.code: entry for entry in self._catalog}
         self._card_of_code = card_codes
         # Documents: cards first, then catalog entries; one row per phrase.
-        documents = [card.phrases for card in self._cards] + [catalog_phrases(entry.name) for entry in self._catalog]
+        names = [catalog_phrases(entry.name) for entry in self._catalog]
+        documents = [card.phrases for card in self._cards] + [
+            (*name, *entry.questions) for name, entry in zip(names, self._catalog, strict=True)
+        ]
+        # How many of a document's phrases name it; the rest (questions) weigh less.
+        named_counts = [card.named_phrases for card in self._cards] + [
+            len(name) if entry.questions else 0 for name, entry in zip(names, self._catalog, strict=True)
+        ]
         phrase_features = [[features(p) for p in phrases] for phrases in documents]
         df: dict[str, int] = defaultdict(int)
         for doc_features in phrase_features:
@@ -262,7 +270,7 @@ class Matcher:
         self._idf = np.array([max(math.log(total / (df[f] + 0.5)), 0.0) for f in df], dtype=np.float64)
         rows, cols, values, owner, shares = [], [], [], [], []
         for d, doc_features in enumerate(phrase_features):
-            named = self._cards[d].named_phrases if d < len(self._cards) else 0
+            named = named_counts[d]
             for p, feats in enumerate(doc_features):
                 row = len(owner)
                 owner.append(d)

@@ -1,6 +1,7 @@
 """Unanswered questions (SQLite and PostgreSQL): collected by the actions,
 masked before storage, grouped, shown with what the matcher says now, and
-attached to a card so that the matcher names it — without retraining."""
+attached to a card or to a catalog entry so that the matcher names it —
+without retraining."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from actions.handoff import ActionHandoff
 from actions.models import GuideProgress
 from console.unanswered_pages import matcher_now
 from database import get_engine, session_scope
-from knowledge import store, unanswered
+from knowledge import catalog_store, store, unanswered
 from knowledge.answers import ask_which_of, payload
 from settings import get_settings
 from tests.app.console_client import account, client, csrf, login
@@ -137,3 +138,30 @@ def test_marking_handled_and_a_new_question_reopens(cards):
     assert [g.lead.text for g in unanswered.groups()] == ["hỏi vu vơ"]
     new_card = web.get("/cards/new?question=h%E1%BB%8Fi%20vu%20v%C6%A1")
     assert "hỏi vu vơ" in new_card.text
+
+
+def test_attaching_a_question_to_a_catalog_entry_makes_the_matcher_offer_it(cards):
+    """A procedure without a card, asked in words its official name does not use."""
+    from tests.app.test_catalog_import import portal
+
+    catalog_store.import_catalog([portal("2.009999", "Đăng ký cơ sở gây nuôi chim yến"),
+                                  portal("2.009998", "Cấp giấy phép khai thác khoáng sản")])  # fmt: skip
+    question = "nhà em xây nhà cho yến về làm tổ, có phải khai báo với xã không?"
+    assert matcher_now(question, {}).catalog_code != "2.009999"
+    unanswered.record_unanswered(question, "zalo_oa", "abstain")
+    account("bien.tap", "editor")
+    web = client()
+    login(web, "bien.tap")
+    page = web.get("/unanswered")
+    [group] = unanswered.groups()
+    form = {"ids": group.ids, "question": question, "csrf_token": csrf(page.text)}
+    unknown = web.post("/unanswered/attach-catalog", data=form | {"code": "9.999999"})
+    assert unknown.status_code == 400 and "9.999999" in unknown.text and len(unanswered.groups()) == 1
+    response = web.post("/unanswered/attach-catalog", data=form | {"code": "2.009999"})
+    assert response.status_code == 303 and response.headers["location"].endswith("done=attached-catalog")
+    assert unanswered.groups() == [] and unanswered.groups("attached")[0].rows[0].card_id == "catalog:2.009999"
+    time.sleep(1.1)  # the console's matcher re-reads at most every second
+    assert matcher_now(question, {}).catalog_code == "2.009999"
+    with session_scope() as session:
+        targets = [row[0] for row in session.execute(text("SELECT target FROM console_audit"))]
+    assert "catalog:2.009999" in targets

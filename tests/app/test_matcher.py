@@ -1,9 +1,12 @@
 """The procedure matcher over the real seed cards."""
 
+import json
 import math
+from dataclasses import replace
 
 import pytest
 
+from knowledge.catalog_store import SHIPPED, read_lines
 from knowledge.store import validate_files
 from nlu.matcher import (
     ABSTAIN_SCORE,
@@ -273,3 +276,22 @@ def test_a_life_event_and_a_procedure_may_share_an_id():
     assert match.procedures[0].id == "ket-hon"
     assert match.life_events[0].id == "ket-hon"
     assert match.life_events[0].score == pytest.approx(match.procedures[0].score * 0.8, abs=1e-3)
+
+
+def _shipped_catalog() -> list[CatalogText]:
+    lines = (json.loads(line) for line in read_lines(SHIPPED) if line.strip())
+    return [CatalogText(e["code"], e["name"], e["scope"], e["province"]) for e in lines if e["scope"] != "internal"]
+
+
+def test_a_question_attached_to_an_entry_finds_it_in_other_words():
+    """Citizens say "kéo điện", the catalog "cấp điện mới": among all the shipped
+    entries, an editor's attached question carries the citizens' words to it."""
+    cards, _ = validate_files()
+    texts = [card_text(card.model_dump(mode="json")) for card in cards]
+    catalog = _shipped_catalog()
+    asked = "nhà e mới xây xong, muốn kéo điện về lắp công tơ thì làm sao"
+    assert Matcher(texts, catalog).match(asked).catalog[0].code != "3.000001"
+    question = "nhà mới xây muốn kéo điện về lắp công tơ thì làm hồ sơ thế nào"
+    attached = [replace(e, questions=(question,)) if e.code == "3.000001" else e for e in catalog]
+    after = Matcher(texts, attached).match(asked)
+    assert after.catalog[0].code == "3.000001" and not after.best_is_card
