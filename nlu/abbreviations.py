@@ -105,6 +105,8 @@ AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "gp": ("giấy phép",),
     "gt": ("giao thông", "giấy tờ", "giới thiệu"),
     "tt": ("tạm trú", "thường trú", "thông tin"),
+    "cn": ("chứng nhận", "công nhân", "cá nhân", "chi nhánh"),  # "giấy cn"
+    "nc": ("nước", "nói chuyện"),  # "nc ngoài"
 }
 
 # What citizens call a procedure's object, and what the official names say:

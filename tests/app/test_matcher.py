@@ -295,3 +295,12 @@ def test_a_question_attached_to_an_entry_finds_it_in_other_words():
     attached = [replace(e, questions=(question,)) if e.code == "3.000001" else e for e in catalog]
     after = Matcher(texts, attached).match(asked)
     assert after.catalog[0].code == "3.000001" and not after.best_is_card
+
+
+def test_shorthand_with_several_readings_inside_a_sentence_finds_the_official_name():
+    """In "giấy cn", "cn" is "chứng nhận" (also "công nhân", "cá nhân", "chi nhánh")."""
+    cards, _ = validate_files()
+    matcher = Matcher([card_text(card.model_dump(mode="json")) for card in cards], _shipped_catalog())
+    match = matcher.match("giấy cn đăng ký hộ kinh doanh bị mất")
+    assert match.catalog[0].name.startswith("Cấp lại Giấy chứng nhận đăng ký hộ kinh doanh")
+    assert not match.best_is_card  # not the card about registering one
