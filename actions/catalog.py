@@ -4,6 +4,9 @@ nearest unrelated card."""
 
 from __future__ import annotations
 
+import functools
+from collections import defaultdict
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -13,7 +16,7 @@ from actions.responses import send
 from knowledge import catalog_store, store
 from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
 from knowledge.unanswered import record_unanswered
-from nlu.matcher import CONFIDENT_SCORE, is_confident
+from nlu.matcher import CONFIDENT_SCORE, is_confident, sibling_key
 from settings import get_settings
 
 
@@ -45,12 +48,31 @@ def facts(code: str) -> CatalogFacts | None:
     )
 
 
+@functools.lru_cache(maxsize=2)
+def _codes_by_name(catalog_version: tuple, home_province: str | None) -> dict[str, list[str]]:
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for code, name, scope, province in catalog_store.names_in_force():
+        if scope != "provincial" or province == home_province:
+            by_name[sibling_key(name)].append(code)
+    return by_name
+
+
+def same_name(code: str, name: str) -> list[str]:
+    """The other codes of an entry's name: the same procedure at other levels or
+    with other agencies (other provinces' own procedures left out), as the
+    matcher groups them (``nlu.matcher.sibling_key``)."""
+    by_name = _codes_by_name(catalog_store.version(), get_settings().province)
+    return [other for other in by_name.get(sibling_key(name), []) if other != code]
+
+
 def answer_entry(dispatcher: CollectingDispatcher, code: str) -> bool:
-    """Answer a catalog entry by code; False when the catalog has no such entry."""
+    """Answer a catalog entry by code, with the entries of the same name;
+    False when the catalog has no such entry."""
     found = facts(code)
     if found is None:
         return False
-    send(dispatcher, answer_catalog_entry(found, get_settings().province))
+    elsewhere = [f for f in map(facts, same_name(found.code, found.name)) if f is not None]
+    send(dispatcher, answer_catalog_entry(found, get_settings().province, elsewhere))
     return True
 
 

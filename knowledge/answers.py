@@ -8,6 +8,7 @@ is said to be missing, with the official link and the hotline.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from knowledge.schema import Document, LifeEventCard, ProcedureCard
@@ -202,8 +203,15 @@ class CatalogFacts:
     url: str
 
 
-def answer_catalog_entry(facts: CatalogFacts, home_province: str | None) -> Answer:
-    """The catalog's facts, honestly labelled: no card, so no fee or time is said."""
+_ELSEWHERE_SHOWN = 3
+
+
+def answer_catalog_entry(
+    facts: CatalogFacts, home_province: str | None, elsewhere: Sequence[CatalogFacts] = ()
+) -> Answer:
+    """The catalog's facts, honestly labelled: no card, so no fee or time is said.
+    ``elsewhere``: the same procedure at other levels (the catalog's entries of
+    the same name), each with its code and agencies, so the citizen finds theirs."""
     lines = [
         "Dạ, em chưa có hướng dẫn chi tiết cho thủ tục này. Theo Danh mục thủ tục hành chính quốc gia:",
         f"- Tên thủ tục: {facts.name} (mã {facts.code})",
@@ -211,7 +219,10 @@ def answer_catalog_entry(facts: CatalogFacts, home_province: str | None) -> Answ
     if facts.province and facts.province != home_province:
         lines.append(f"- Đây là thủ tục riêng của {facts.province}, nơi khác có thể không áp dụng.")
     if facts.agencies:
-        lines.append(f"- Cơ quan thực hiện: {', '.join(facts.agencies)}")
+        lines.append(f"- Cơ quan thực hiện: {', '.join(dict.fromkeys(facts.agencies))}")
+    for other in elsewhere[:_ELSEWHERE_SHOWN]:
+        where = ", ".join(dict.fromkeys(other.agencies)) or "cơ quan khác"
+        lines.append(f"- Cùng thủ tục này tại {where}: mã {other.code}, {other.url}")
     if facts.targets:
         lines.append(f"- Đối tượng: {', '.join(facts.targets)}")
     lines.append(f"- Giấy tờ, lệ phí, thời hạn: anh/chị xem trên Cổng Dịch vụ công {facts.url}")

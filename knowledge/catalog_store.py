@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from database import session_scope
@@ -171,6 +171,24 @@ def get_entry(code: str) -> CatalogEntry | None:
     with session_scope() as session:
         entry = session.get(CatalogEntry, code)
         return entry if entry is not None and not entry.withdrawn else None
+
+
+def version() -> tuple:
+    """A token that changes whenever an entry is added, changed or withdrawn."""
+    with session_scope() as session:
+        query = select(
+            func.count(), func.coalesce(func.sum(CatalogEntry.version), 0), func.max(CatalogEntry.updated_at)
+        )
+        return tuple(session.execute(query).one())
+
+
+def names_in_force() -> list[tuple[str, str, str, str | None]]:
+    """(code, name, scope, province) of every entry in force that citizens may ask about."""
+    with session_scope() as session:
+        query = select(CatalogEntry.code, CatalogEntry.name, CatalogEntry.scope, CatalogEntry.province).where(
+            CatalogEntry.withdrawn.is_(False), CatalogEntry.scope != "internal"
+        )
+        return [tuple(row) for row in session.execute(query)]
 
 
 def attach_question(code: str, question: str, by: str, session: Session) -> bool:

@@ -118,6 +118,7 @@ class CatalogCandidate:
     name: str
     score: float
     card: str | None = None  # the card that covers this code, if any
+    siblings: tuple[str, ...] = ()  # other codes of the same name (other levels): one place for all
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,10 @@ class Matcher:
                 for word in set(_WORD.findall(nfc(phrase).lower())):
                     self._forms[fold(word) if not word.isascii() else word].add(word)
         self._names = [sibling_key(entry.name) for entry in self._catalog]
+        self._codes_by_name: dict[str, list[str]] = defaultdict(list)
+        for name, entry in zip(self._names, self._catalog, strict=True):
+            if entry.scope != "provincial" or entry.province == home_province:
+                self._codes_by_name[name].append(entry.code)
         # Score propagation as index pairs, so a message costs a few vector
         # operations instead of a Python loop over every entry.
         # (A life event and a procedure may share an id: "ket-hon".)
@@ -460,7 +465,8 @@ class Matcher:
             if score <= 0 or self._covered[i] or entry.code in ranked or name in names:
                 continue
             names.add(name)
-            ranked[entry.code] = CatalogCandidate(entry.code, entry.name, round(score, 4))
+            siblings = tuple(code for code in self._codes_by_name.get(name, ()) if code != entry.code)
+            ranked[entry.code] = CatalogCandidate(entry.code, entry.name, round(score, 4), siblings=siblings)
         return tuple(sorted(ranked.values(), key=lambda c: -c.score)[:limit])
 
     def by_code(self, text: str) -> CatalogCandidate | None:

@@ -5,7 +5,9 @@ itself is ``nlu.matcher`` (plain Python).
 ``procedure`` names a card only when a card is the best match of all: a
 question about a procedure without a card gets ``catalog_candidates`` and no
 card, and a question that matches nothing well gets neither (the assistant
-abstains instead of answering an unrelated card).
+abstains instead of answering an unrelated card). A catalog candidate stands
+for every entry of its name (one procedure at several levels): the others
+are its ``siblings``.
 """
 
 from __future__ import annotations
@@ -179,6 +181,8 @@ def _catalog_item(candidate: CatalogCandidate) -> dict[str, Any]:
     item: dict[str, Any] = {"code": candidate.code, "name": candidate.name, "score": candidate.score}
     if candidate.card is not None:
         item["card"] = candidate.card
+    if candidate.siblings:
+        item["siblings"] = list(candidate.siblings)
     return item
 
 

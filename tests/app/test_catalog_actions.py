@@ -9,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.procedures import ActionAnswerProcedure
 from knowledge import catalog_store, store
-from tests.app.test_catalog_import import EXPORT
+from settings import get_settings
+from tests.app.test_catalog_import import EXPORT, portal
 
 
 @pytest.fixture
@@ -78,3 +79,24 @@ def test_a_catalog_question_does_not_fall_back_to_the_card_in_context(known):
     catalog = [{"code": "2.000002", "name": "Cấp lại thẻ ABTC", "score": 0.8}]
     messages, _ = run(tracker("thẻ ABTC thì sao", catalog, procedure="khai-sinh"))
     assert "2.000002" in messages[0]["text"]
+
+
+def test_the_same_procedure_at_other_levels_is_named_with_its_agency(database_url, monkeypatch):
+    """The catalog lists one procedure per level under one name: the answer names
+    each, with its agency and code, so a citizen finds theirs; another
+    province's own procedure of that name is left out."""
+    monkeypatch.setenv("TTHC_PROVINCE", "Huế")
+    get_settings.cache_clear()
+    store.import_files()
+    catalog_store.import_catalog([
+        portal("1.115231", "Đăng ký mẫu con dấu mới"),
+        portal("2.001428", "Đăng ký mẫu con dấu mới (thực hiện tại cấp tỉnh)", authority="Bộ Công an"),
+        portal("3.000111", "Đăng ký mẫu con dấu mới", "SPECIFIC", "UBND Tỉnh Lào Cai"),
+    ])  # fmt: skip
+    catalog = [{"code": "2.001428", "name": "Đăng ký mẫu con dấu mới", "score": 0.8, "siblings": ["1.115231"]}]
+    messages, _ = run(tracker("hội mới lập, khắc dấu xong đăng ký mẫu dấu ở đâu", catalog))
+    text = messages[0]["text"]
+    assert "(mã 2.001428)" in text
+    assert "Cùng thủ tục này tại Ủy ban nhân dân cấp xã: mã 1.115231" in text
+    assert "3.000111" not in text
+    get_settings.cache_clear()

@@ -304,3 +304,15 @@ def test_shorthand_with_several_readings_inside_a_sentence_finds_the_official_na
     match = matcher.match("giấy cn đăng ký hộ kinh doanh bị mất")
     assert match.catalog[0].name.startswith("Cấp lại Giấy chứng nhận đăng ký hộ kinh doanh")
     assert not match.best_is_card  # not the card about registering one
+
+
+def test_one_place_stands_for_the_entries_of_one_name_at_home_and_nationally():
+    seals = [
+        CatalogText("1.115231", "Đăng ký mẫu con dấu mới"),
+        CatalogText("2.001428", "Đăng ký mẫu con dấu mới (thực hiện tại cấp tỉnh)"),
+        CatalogText("3.000111", "Đăng ký mẫu con dấu mới", "provincial", "Lào Cai"),
+        CatalogText("2.001410", "Đăng ký lại mẫu con dấu (thực hiện tại cấp tỉnh)"),
+    ]
+    [first, *others] = Matcher([], seals, home_province="Huế").match("đăng ký mẫu con dấu mới ở đâu").catalog
+    assert {first.code, *first.siblings} == {"1.115231", "2.001428"}  # not Lào Cai's own
+    assert all(not ({c.code, *c.siblings} & {first.code, *first.siblings}) for c in others)
