@@ -8,8 +8,10 @@ action server's shared secret and, for ``bot/endpoints.production.yml``, the
 action URL, the tracker database and Redis's address (Rasa's lock store takes
 host, port and db apart). All come from ``settings``: the environment, or
 files generated on the first run in development. It also installs
-``engine.action_validation`` (Rasa's response check, made cheap) and
-``engine.event_types`` (stored events turned back into objects by a table).
+``engine.action_validation`` (Rasa's response check, made cheap),
+``engine.event_types`` (stored events turned back into objects by a table)
+and ``engine.graph_runner`` (the prediction graph without dask's per-call
+scheduling).
 """
 
 from __future__ import annotations
@@ -53,10 +55,11 @@ def main() -> None:
     sys.argv = rasa_arguments(sys.argv[1:], settings.rasa_token)
     from rasa.__main__ import main as rasa_main
 
-    from engine import action_validation, event_types
+    from engine import action_validation, event_types, graph_runner
 
     action_validation.install()
     event_types.install()
+    graph_runner.install()
 
     rasa_main()
 
