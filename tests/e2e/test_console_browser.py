@@ -1,8 +1,8 @@
 """The editors' console in a real browser (Debian's headless Chromium) against
 the running stack: log in, a bad fee refused next to its field, publish, the
 web chat answers the new fee within 5 s, revert, a stale save refused with
-the text kept; attaching an unanswered question changes what ``make parse``
-returns without retraining; axe-core finds no serious or critical problem;
+the text kept; attaching an unanswered question to a card or to a catalog
+entry changes what ``make parse`` returns without retraining; axe-core finds no serious or critical problem;
 screenshots go to ``var/screenshots/``."""
 
 from __future__ import annotations
@@ -138,6 +138,32 @@ def test_an_unanswered_question_attached_to_a_card_is_parsed_to_it_without_retra
             assert time.monotonic() - attached < 10, "make parse does not name the card yet"
             time.sleep(0.5)
         print(f"\nmake parse names the card {time.monotonic() - attached:.2f} s after attaching")
+    finally:
+        parser.kill()
+        parser.wait()
+
+
+CATALOG_QUESTION = "nhà mới xây xong, muốn kéo điện về lắp công tơ riêng thì làm sao"
+CATALOG_CODE = "3.000001"  # Cấp điện mới từ lưới điện hạ áp: the catalog never says "kéo điện"
+
+
+def test_an_unanswered_question_attached_to_a_catalog_entry_is_parsed_to_it_without_retraining(stack, browser):
+    unanswered.record_unanswered(CATALOG_QUESTION, "web", "abstain")
+    parser = _parser(stack)
+    try:
+        before = [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]]
+        assert before[:1] != [CATALOG_CODE]
+        page = _editor(stack, browser)
+        page.goto(f"{stack.dossier_url}/unanswered")
+        group = page.get_by_test_id("unanswered-group").filter(has_text=CATALOG_QUESTION)
+        group.get_by_label("Hoặc gắn vào thủ tục chưa có thẻ, mã").fill(CATALOG_CODE)
+        group.get_by_role("button", name="Gắn vào thủ tục").click()
+        expect(page.get_by_role("status").first).to_contain_text("Đã gắn câu hỏi vào thủ tục")
+        attached = time.monotonic()
+        while [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]][:1] != [CATALOG_CODE]:
+            assert time.monotonic() - attached < 10, "make parse does not offer the entry yet"
+            time.sleep(0.5)
+        assert _parse(parser, CATALOG_QUESTION)["entities"]["procedure"] is None  # no card named for it
     finally:
         parser.kill()
         parser.wait()
