@@ -5,7 +5,6 @@ nearest unrelated card."""
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,7 +15,7 @@ from actions.responses import send
 from knowledge import catalog_store, store
 from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
 from knowledge.unanswered import record_unanswered
-from nlu.matcher import CONFIDENT_SCORE, is_confident, sibling_key
+from nlu.matcher import CONFIDENT_SCORE, CatalogText, codes_by_name, is_confident, sibling_key
 from settings import get_settings
 
 
@@ -50,17 +49,13 @@ def facts(code: str) -> CatalogFacts | None:
 
 @functools.lru_cache(maxsize=2)
 def _codes_by_name(catalog_version: tuple, home_province: str | None) -> dict[str, list[str]]:
-    by_name: dict[str, list[str]] = defaultdict(list)
-    for code, name, scope, province in catalog_store.names_in_force():
-        if scope != "provincial" or province == home_province:
-            by_name[sibling_key(name)].append(code)
-    return by_name
+    return codes_by_name((CatalogText(*row) for row in catalog_store.names_in_force()), home_province)
 
 
 def same_name(code: str, name: str) -> list[str]:
     """The other codes of an entry's name: the same procedure at other levels or
     with other agencies (other provinces' own procedures left out), as the
-    matcher groups them (``nlu.matcher.sibling_key``)."""
+    matcher groups them (``nlu.matcher.codes_by_name``)."""
     by_name = _codes_by_name(catalog_store.version(), get_settings().province)
     return [other for other in by_name.get(sibling_key(name), []) if other != code]
 

@@ -235,6 +235,16 @@ def sibling_key(name: str) -> str:
     return " ".join(_WORD.findall(text))
 
 
+def codes_by_name(catalog: Iterable[CatalogText], home_province: str | None) -> dict[str, list[str]]:
+    """The codes of each procedure name (``sibling_key``): one procedure at several
+    levels. Other provinces' own procedures are left out: not the citizen's."""
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for entry in catalog:
+        if entry.scope != "provincial" or entry.province == home_province:
+            by_name[sibling_key(entry.name)].append(entry.code)
+    return by_name
+
+
 def find_codes(text: str) -> list[str]:
     """National procedure codes written in a message ("thủ tục 1.001193")."""
     return _CODE.findall(text)
@@ -302,10 +312,7 @@ class Matcher:
                 for word in set(_WORD.findall(nfc(phrase).lower())):
                     self._forms[fold(word) if not word.isascii() else word].add(word)
         self._names = [sibling_key(entry.name) for entry in self._catalog]
-        self._codes_by_name: dict[str, list[str]] = defaultdict(list)
-        for name, entry in zip(self._names, self._catalog, strict=True):
-            if entry.scope != "provincial" or entry.province == home_province:
-                self._codes_by_name[name].append(entry.code)
+        self._codes_by_name = codes_by_name(self._catalog, home_province)
         # Score propagation as index pairs, so a message costs a few vector
         # operations instead of a Python loop over every entry.
         # (A life event and a procedure may share an id: "ket-hon".)

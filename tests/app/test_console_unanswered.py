@@ -155,6 +155,8 @@ def test_attaching_a_question_to_a_catalog_entry_makes_the_matcher_offer_it(card
     page = web.get("/unanswered")
     [group] = unanswered.groups()
     form = {"ids": group.ids, "question": question, "csrf_token": csrf(page.text)}
+    other = web.post("/unanswered/attach-catalog", data=form | {"code": "2.009999", "question": "câu khác"})
+    assert other.status_code == 400 and "Không tìm thấy câu hỏi này" in other.text
     unknown = web.post("/unanswered/attach-catalog", data=form | {"code": "9.999999"})
     assert unknown.status_code == 400 and "9.999999" in unknown.text and len(unanswered.groups()) == 1
     response = web.post("/unanswered/attach-catalog", data=form | {"code": "2.009999"})
