@@ -3,8 +3,8 @@ channels and first/last seen; what the matcher answers for each *now* (the
 same matcher the assistant runs, over the current cards, so an editor sees a
 fix work); and the actions: attach the question to a card as an example
 (published at once, matched within seconds) or to a national catalog entry
-without a card (matched within seconds too), start a new card from it, or
-mark it handled."""
+without a card (matched within seconds too; reviewed and taken off on their
+own page), start a new card from it, or mark it handled."""
 
 from __future__ import annotations
 
@@ -137,6 +137,32 @@ async def attach_to_catalog(request: Request) -> Response:
 
 
 @requires_role("editor")
+async def catalog_questions(request: Request) -> Response:
+    """The questions attached to catalog entries, to review and take off."""
+    return render(
+        request, "catalog_questions.html", questions=catalog_store.attached_questions(),
+        notice=request.query_params.get("done", ""),
+    )  # fmt: skip
+
+
+@requires_role("editor")
+async def remove_catalog_question(request: Request) -> Response:
+    """Take a question off its entry; the citizens' questions it answered are open again."""
+    form = await request.form()
+    question_id = str(form.get("id", ""))
+    account = current_user(request)
+    assert account is not None
+    with session_scope() as session:
+        removed = catalog_store.remove_question(int(question_id), session) if question_id.isdigit() else None
+        if removed is None:
+            return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
+        target = f"catalog:{removed.code}"
+        reopened = unanswered.reopen(target, removed.text, session)
+        audit.record(session, account, "catalog_question_removed", target, {"reopened": reopened})
+    return RedirectResponse("/unanswered/catalog-questions?done=removed", status_code=303)
+
+
+@requires_role("editor")
 async def handle(request: Request) -> Response:
     form = await request.form()
     ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
@@ -153,4 +179,6 @@ routes = [
     Route("/unanswered/attach", attach, methods=["POST"]),
     Route("/unanswered/attach-catalog", attach_to_catalog, methods=["POST"]),
     Route("/unanswered/handled", handle, methods=["POST"]),
+    Route("/unanswered/catalog-questions", catalog_questions, methods=["GET"]),
+    Route("/unanswered/catalog-questions/remove", remove_catalog_question, methods=["POST"]),
 ]

@@ -204,6 +204,40 @@ def attach_question(code: str, question: str, by: str, session: Session) -> bool
     return True
 
 
+@dataclass(frozen=True)
+class AttachedQuestion:
+    """A question attached to a catalog entry, as the editors' review list shows it."""
+
+    id: int
+    code: str
+    entry_name: str
+    text: str
+    added_by: str
+    added_at: Any
+
+
+def attached_questions() -> list[AttachedQuestion]:
+    """Every attached question, newest first, with its entry's name."""
+    with session_scope() as session:
+        query = (
+            select(CatalogQuestion, CatalogEntry.name)
+            .join(CatalogEntry, CatalogEntry.code == CatalogQuestion.code)
+            .order_by(CatalogQuestion.added_at.desc(), CatalogQuestion.id.desc())
+        )
+        return [
+            AttachedQuestion(q.id, q.code, name, q.text, q.added_by, q.added_at) for q, name in session.execute(query)
+        ]
+
+
+def remove_question(question_id: int, session: Session) -> CatalogQuestion | None:
+    """Take an attached question off its entry (the matcher forgets it within
+    seconds); the removed row, or None when there is no such question."""
+    question = session.get(CatalogQuestion, question_id)
+    if question is not None:
+        session.delete(question)
+    return question
+
+
 def portal_url(entry: CatalogEntry) -> str:
     """The entry's page on the National Public Service Portal."""
     portal = get_settings().portal_url

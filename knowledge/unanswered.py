@@ -222,6 +222,17 @@ def close(ids: list[int], status: str, by: str, card_id: str | None = None, sess
         return updated_rows(own, statement)
 
 
+def reopen(target: str, text: str, session: Session) -> int:
+    """Open again the questions attached to ``target`` (a card id, or
+    ``catalog:<code>``) with this text, when the attachment is undone."""
+    statement = (
+        update(UnansweredQuestion)
+        .where(UnansweredQuestion.card_id == target, UnansweredQuestion.text == text)
+        .values(status="open", handled_by=None, handled_at=None, card_id=None)
+    )
+    return updated_rows(session, statement)
+
+
 def open_counts_by_card() -> dict[str, int]:
     """Open questions per card the citizen was offered or rated (the card list's filter)."""
     with session_scope() as session:

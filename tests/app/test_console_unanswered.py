@@ -167,3 +167,48 @@ def test_attaching_a_question_to_a_catalog_entry_makes_the_matcher_offer_it(card
     with session_scope() as session:
         targets = [row[0] for row in session.execute(text("SELECT target FROM console_audit"))]
     assert "catalog:2.009999" in targets
+
+
+def test_an_attached_catalog_question_is_listed_and_taken_off_again(cards):
+    """An editor who attached a question to the wrong entry undoes it: the matcher
+    forgets it, and the citizen's question is waiting again to be attached elsewhere."""
+    from tests.app.test_catalog_import import portal
+
+    catalog_store.import_catalog([portal("2.009999", "Đăng ký cơ sở gây nuôi chim yến")])
+    question = "nhà em xây nhà cho yến về làm tổ, có phải khai báo với xã không?"
+    unanswered.record_unanswered(question, "zalo_oa", "abstain")
+    account("bien.tap", "editor")
+    web = client()
+    token = login(web, "bien.tap")
+    [group] = unanswered.groups()
+    attach = {"ids": group.ids, "question": question, "code": "2.009999", "csrf_token": token}
+    assert web.post("/unanswered/attach-catalog", data=attach).status_code == 303
+    time.sleep(1.1)  # the console's matcher re-reads at most every second
+    assert matcher_now(question, {}).catalog_code == "2.009999"
+
+    page = web.get("/unanswered/catalog-questions")
+    assert page.status_code == 200 and question in page.text
+    assert "2.009999 · Đăng ký cơ sở gây nuôi chim yến" in page.text
+    [attached] = catalog_store.attached_questions()
+    assert (attached.code, attached.text, attached.added_by) == ("2.009999", question, "bien.tap")
+
+    missing = web.post("/unanswered/catalog-questions/remove", data={"id": "999999", "csrf_token": token})
+    assert missing.status_code == 400 and "Không tìm thấy câu hỏi này" in missing.text
+    assert web.post("/unanswered/catalog-questions/remove", data={"id": "abc", "csrf_token": token}).status_code == 400
+    removed = web.post("/unanswered/catalog-questions/remove", data={"id": str(attached.id), "csrf_token": token})
+    assert removed.status_code == 303 and removed.headers["location"].endswith("done=removed")
+    assert catalog_store.attached_questions() == []
+    assert [g.lead.text for g in unanswered.groups()] == [question] and unanswered.groups("attached") == []
+    time.sleep(1.1)
+    assert matcher_now(question, {}).catalog_code != "2.009999"
+    with session_scope() as session:
+        actions = [row[0] for row in session.execute(text("SELECT action FROM console_audit"))]
+    assert "catalog_question_removed" in actions
+
+
+def test_only_editors_review_or_take_off_catalog_questions(cards):
+    account("nhan.vien", "staff")
+    web = client()
+    token = login(web, "nhan.vien")
+    assert web.get("/unanswered/catalog-questions").status_code == 403
+    assert web.post("/unanswered/catalog-questions/remove", data={"id": "1", "csrf_token": token}).status_code == 403

@@ -147,7 +147,7 @@ CATALOG_QUESTION = "nhà mới xây xong, muốn kéo điện về lắp công t
 CATALOG_CODE = "3.000001"  # Cấp điện mới từ lưới điện hạ áp: the catalog never says "kéo điện"
 
 
-def test_an_unanswered_question_attached_to_a_catalog_entry_is_parsed_to_it_without_retraining(stack, browser):
+def test_a_question_attached_to_a_catalog_entry_is_parsed_to_it_and_forgotten_when_taken_off(stack, browser):
     unanswered.record_unanswered(CATALOG_QUESTION, "web", "abstain")
     parser = _parser(stack)
     try:
@@ -164,6 +164,14 @@ def test_an_unanswered_question_attached_to_a_catalog_entry_is_parsed_to_it_with
             assert time.monotonic() - attached < 10, "make parse does not offer the entry yet"
             time.sleep(0.5)
         assert _parse(parser, CATALOG_QUESTION)["entities"]["procedure"] is None  # no card named for it
+        page.goto(f"{stack.dossier_url}/unanswered/catalog-questions")
+        assert serious_problems(page) == []
+        page.get_by_test_id("catalog-question").filter(has_text=CATALOG_QUESTION).get_by_role("button").click()
+        expect(page.get_by_role("status").first).to_contain_text("Đã gỡ câu hỏi khỏi thủ tục")
+        removed = time.monotonic()
+        while [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]][:1] == [CATALOG_CODE]:
+            assert time.monotonic() - removed < 10, "make parse still offers the entry"
+            time.sleep(0.5)
     finally:
         parser.kill()
         parser.wait()
