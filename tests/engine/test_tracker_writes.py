@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,32 @@ def test_saving_a_tracker_it_read_does_not_count_the_conversation_again(tmp_path
     asyncio.run(one_more_turn())
     assert statements and not any("count(" in s for s in statements)
     assert _rows(tmp_path / "tracker.db")[-1][1] == "bot"
+
+
+def test_a_new_conversation_is_not_counted_and_an_existing_one_is_read_not_created(tmp_path: Path):
+    """Rasa creates a tracker only when the read found no event: nothing to count."""
+    store = CountedSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2].lower()))
+
+    async def first_turns() -> tuple[DialogueStateTracker, DialogueStateTracker]:
+        created = await store.get_or_create_tracker(SENDER)
+        read = await store.get_or_create_tracker(SENDER)
+        return created, read
+
+    created, read = asyncio.run(first_turns())
+    assert statements and not any("count(" in s for s in statements)
+    assert [e.as_dict() for e in read.events] == [e.as_dict() for e in created.events]
+    assert [row[1] for row in _rows(tmp_path / "tracker.db")] == ["action"]  # action_listen, once
+
+
+def test_statements_run_on_the_stores_thread_not_the_event_loop(tmp_path: Path):
+    """While the database works (PostgreSQL flushing its log), the server answers others."""
+    store = CountedSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    threads: set[int] = set()
+    event.listen(store.engine, "before_cursor_execute", lambda *args: threads.add(threading.get_ident()))
+    asyncio.run(_converse(store))
+    assert threads and threading.get_ident() not in threads
 
 
 def test_a_tracker_it_did_not_read_is_counted_as_rasa_does(tmp_path: Path):
