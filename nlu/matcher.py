@@ -297,7 +297,10 @@ class Matcher:
         self._phrases = sparse.csc_matrix((np.ones(len(values)), (row_index, col_index)), shape=shape)
         self._phrase_mass = np.bincount(row_index, weights=weights, minlength=len(owner)).astype(np.float64)
         self._phrase_mass[self._phrase_mass == 0] = 1.0
-        self._owner = np.array(owner, dtype=np.int64)
+        # A document's phrases are consecutive rows: its score is the best of
+        # them, one ``reduceat`` per message (NumPy 1.23's ``maximum.at``, in
+        # the engine, took 40 % of the matcher's time under load).
+        self._owners, self._first_phrase = np.unique(np.array(owner, dtype=np.int64), return_index=True)
         self._phrase_share = np.array(shares, dtype=np.float64)
         self._discount = np.ones(len(documents))
         for i, entry in enumerate(self._catalog):
@@ -328,7 +331,7 @@ class Matcher:
         self._code_sources, self._code_targets = _index_pairs(code_links)
         self._covered = np.array([entry.code in card_codes for entry in self._catalog], dtype=bool)
 
-    def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> bm25s.BM25 | None:
+    def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> sparse.csr_matrix | None:
         """BM25 over each document's names, each phrase adding its words and
         word pairs once (not example questions: their words say little about
         the procedure; not character trigrams: they are there for typos)."""
@@ -345,13 +348,18 @@ class Matcher:
             return None
         retriever = bm25s.BM25(k1=_BM25_K1, b=_BM25_B, method="atire", idf_method="lucene", dtype="float64")
         retriever.index((corpus, dict(self._columns)), create_empty_token=False, show_progress=False)
-        return retriever
+        # bm25s weighs each (term, document); the sums run as one sparse product:
+        # its own loop calls ``add.at`` once per term, slow in the engine's NumPy 1.23.
+        weights = retriever.scores
+        shape = (len(weights["indptr"]) - 1, weights["num_docs"])
+        return sparse.csr_matrix((weights["data"], weights["indices"], weights["indptr"]), shape=shape)
 
     def _bm25_scores(self, columns: list[int]) -> np.ndarray:
-        """Each document's BM25 for these terms (index columns)."""
+        """Each document's BM25 for these terms (index columns; a repeated term counts again)."""
         if not columns or self._bm25 is None:
             return np.zeros(len(self._discount))
-        return np.asarray(self._bm25.get_scores_from_ids(columns), dtype=np.float64)
+        terms, counts = np.unique(np.array(columns, dtype=np.int64), return_counts=True)
+        return np.asarray(self._bm25[terms].T @ counts.astype(np.float64), dtype=np.float64).ravel()
 
     def _other_words(self, text: str) -> set[str]:
         """Folded words the message writes with diacritics that no name or
@@ -419,7 +427,7 @@ class Matcher:
         with np.errstate(divide="ignore", invalid="ignore"):
             phrase_scores = np.where(overlap > 0, (1 + b2) * precision * recall / (b2 * precision + recall), 0.0)
         scores = np.zeros(len(self._discount))
-        np.maximum.at(scores, self._owner, phrase_scores * self._phrase_share)
+        scores[self._owners] = np.maximum.reduceat(phrase_scores * self._phrase_share, self._first_phrase)
         best = scores.max()
         terms = [c for c in columns.tolist() if self._in_bm25[c]]
         asked = [c for c in terms if self._feature_at(c) in request]

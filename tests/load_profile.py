@@ -4,10 +4,13 @@
 ``python -m tests.load_profile FILE...`` prints the tables (one column per file).
 
 A sample whose innermost frame is Sanic's ``serve`` is the event loop (uvloop,
-in C). Any other belongs to the first group, in the order of ``GROUPS``, that any of
-its frames matches: a NumPy call made by our matcher counts for the matcher,
-a SQLAlchemy call made for the tracker store for the tracker store. The
-second table lists the innermost frames (self time) over all samples.
+in C); one whose innermost frame is a thread pool's ``_worker`` is a thread
+waiting for work (the tracker store's own thread). Both are waiting, not
+busy. Any other sample belongs to the first group, in the order of
+``GROUPS``, that any of its frames matches: a NumPy call made by our matcher
+counts for the matcher, a SQLAlchemy call made for the tracker store for the
+tracker store. The second table lists the innermost frames (self time) over
+all samples.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("our matcher (nlu/matcher.py, procedure_matcher.py)", r"nlu/(matcher|procedure_matcher|card_source)\.py"),
         ("action validation (jsonschema)", r"jsonschema/|engine/action_validation\.py|_validate_action_result"),
         ("URL parsing (urllib, yarl)", r"urllib/parse\.py|/yarl/|make_url|sqlalchemy/engine/url\.py"),
-        ("tracker store (Rasa's SQL store, SQLAlchemy)", r"tracker_store\.py|/sqlalchemy/|sqlite3|psycopg"),
+        ("tracker store (Rasa's SQL store, SQLAlchemy)", r"tracker_(store|writes)\.py|\bsqlalchemy/|sqlite3|psycopg"),
         ("lock store", r"lock_store\.py|/redis/"),
         ("NLU pipeline (tokenizer, featurizers, DIET)", r"rasa/nlu/|/nlu/|underthesea|tensorflow|keras|sklearn"),
         ("dialogue policies", r"rasa/core/policies/|rasa/core/featurizers/"),
@@ -34,9 +37,10 @@ GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 OTHER = "other (asyncio, logging, ...)"
-LOOP = "event loop (uvloop in C: sockets, callbacks, waiting)"
+LOOP = "waiting (the event loop in C: sockets, callbacks; idle worker threads)"
 # Sanic runs uvloop: time spent inside the C event loop shows as its Python caller.
 EVENT_LOOP = re.compile(r"^serve \(\S*sanic/server/runners\.py")
+IDLE_WORKER = re.compile(r"^_worker \(\S*concurrent/futures/thread\.py")
 
 
 def read_samples(path: Path) -> Counter[str]:
@@ -50,7 +54,8 @@ def read_samples(path: Path) -> Counter[str]:
 
 
 def group_of(stack: str) -> str:
-    if EVENT_LOOP.search(stack.rsplit(";", 1)[-1]):
+    leaf = stack.rsplit(";", 1)[-1]
+    if EVENT_LOOP.search(leaf) or IDLE_WORKER.search(leaf):
         return LOOP
     return next((name for name, pattern in GROUPS if pattern.search(stack)), OTHER)
 
@@ -99,9 +104,8 @@ def table(named: dict[str, Counter[str]], top: int = 15) -> str:
             "| frame | share |",
             "|---|---|",
         ]
-        lines += [
-            f"| `{f}` | {100 * c / busy[n]:.1f} % |" for f, c in own.most_common(top + 1) if not f.startswith("serve (")
-        ][:top]
+        shown = [(f, c) for f, c in own.most_common(top + 2) if not f.startswith(("serve (", "_worker ("))]
+        lines += [f"| `{f}` | {100 * c / busy[n]:.1f} % |" for f, c in shown[:top]]
     return "\n".join(lines) + "\n"
 
 

@@ -109,3 +109,14 @@ def test_cpu_per_turn_and_the_ceiling_it_sets():
     assert "| saturation: CPU per turn, rasa | 40.0 ms |" in table
     assert "| saturation: CPU per turn, all | 50.0 ms |" in table
     assert f"| turns/s the {os.cpu_count()} cores allow at that cost | {os.cpu_count() * 20:.1f} |" in table
+
+
+def test_the_profile_counts_idle_threads_as_waiting_and_the_store_thread_as_the_tracker_store():
+    from tests.load_profile import LOOP, group_of
+
+    thread = "_bootstrap (threading.py:973);run (threading.py:953);_worker (concurrent/futures/thread.py:81)"
+    assert group_of(thread) == LOOP
+    reading = f"{thread};_read (engine/tracker_writes.py:120);execute (sqlalchemy/engine/base.py:1306)"
+    assert group_of(reading).startswith("tracker store")
+    loop = "main (engine/serve.py:64);serve (sanic/server/runners.py:155)"
+    assert group_of(loop) == LOOP
