@@ -1,4 +1,5 @@
-"""Card and catalog commands: ``python -m knowledge validate|import|export|import-catalog|export-catalog``."""
+"""Card and catalog commands: ``python -m knowledge validate|import|export|import-catalog|export-catalog|
+export-questions|import-questions``."""
 
 from __future__ import annotations
 
@@ -27,7 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--skip-invalid", action="store_true", help="import the good lines, report the bad ones")
     write = sub.add_parser("export-catalog", help="write the catalog's derived facts as JSON lines (.gz to compress)")
     write.add_argument("path", type=Path)
+    questions = sub.add_parser("export-questions", help="write the questions editors attached to catalog entries")
+    questions.add_argument("path", type=Path)
+    attach = sub.add_parser("import-questions", help="attach the questions of an export-questions file")
+    attach.add_argument("path", type=Path)
     args = parser.parse_args(argv)
+
+    if args.command == "export-questions":
+        migrate()
+        print(f"exported {catalog_store.export_questions(args.path)} attached questions to {args.path}")
+        return 0
+    if args.command == "import-questions":
+        return _import_questions(args.path)
 
     if args.command == "import-catalog":
         return _import_catalog(args.path, args.skip_invalid)
@@ -65,6 +77,18 @@ def main(argv: list[str] | None = None) -> int:
     for card in result.kept:
         print(f"kept {card}: edited in the database since (--force to overwrite)", file=sys.stderr)
     print(f"imported {len(paths)} files, {result.changed} cards changed, {len(result.kept)} kept")
+    return 0
+
+
+def _import_questions(path: Path) -> int:
+    migrate()
+    added, errors = catalog_store.import_questions(path)
+    for number, reason in errors:
+        print(f"question {number}: {reason}" if number else reason, file=sys.stderr)
+    if errors:
+        print(f"nothing imported: {len(errors)} problems", file=sys.stderr)
+        return 1
+    print(f"attached questions: {added} added")
     return 0
 
 

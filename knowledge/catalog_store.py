@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -236,6 +237,59 @@ def remove_question(question_id: int, session: Session) -> CatalogQuestion | Non
     if question is not None:
         session.delete(question)
     return question
+
+
+class QuestionFile(BaseModel):
+    """One question of an ``export-questions`` file."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    code: Annotated[str, Field(pattern=r"^\d\.\d{6}$")]
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    added_by: Annotated[str, Field(min_length=1, max_length=80)] = "import"
+
+
+def export_questions(path: Path) -> int:
+    """Write the attached questions as YAML (code, text, who), oldest first, so
+    that a new database gets them back (``import_questions``); how many."""
+    with session_scope() as session:
+        rows = session.scalars(select(CatalogQuestion).order_by(CatalogQuestion.added_at, CatalogQuestion.id))
+        items = [{"code": q.code, "text": q.text, "added_by": q.added_by} for q in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(items, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return len(items)
+
+
+def import_questions(path: Path) -> tuple[int, list[tuple[int, str]]]:
+    """Attach the questions of such a file: how many were new, and each bad
+    item's position (from 1) and reason. All or nothing: with any bad item (a
+    malformed one, or a code not in force), nothing changes."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        return 0, [(0, f"not YAML: {exc}")]
+    if not isinstance(raw, list):
+        return 0, [(0, "not a list of questions")]
+    items: list[QuestionFile] = []
+    errors: list[tuple[int, str]] = []
+    for number, item in enumerate(raw, 1):
+        try:
+            items.append(QuestionFile.model_validate(item))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            errors.append((number, f"{'.'.join(str(p) for p in problem['loc']) or 'item'}: {problem['msg']}"))
+    if errors:
+        return 0, errors
+    with session_scope() as session:
+        before = session.scalar(select(func.count()).select_from(CatalogQuestion)) or 0
+        for number, item in enumerate(items, 1):
+            if not attach_question(item.code, item.text, item.added_by, session):
+                errors.append((number, f"code {item.code} is not in force in the catalog"))
+        if errors:
+            session.rollback()
+            return 0, errors
+        session.flush()
+        return (session.scalar(select(func.count()).select_from(CatalogQuestion)) or 0) - before, []
 
 
 def portal_url(entry: CatalogEntry) -> str:

@@ -134,3 +134,39 @@ def test_the_province_is_read_from_any_issuer_name():
     assert catalog_store.province_of("UBND Thành phố Huế") == "Huế"
     assert catalog_store.province_of("Sở Xây dựng - tỉnh Quảng Ngãi") == "Quảng Ngãi"
     assert catalog_store.province_of("Trung tâm phục vụ hành chính công Thành phố Hà Nội") == "Hà Nội"
+
+
+def _attached() -> list[tuple[str, str, str]]:
+    return [(q.code, q.text, q.added_by) for q in catalog_store.attached_questions()]
+
+
+def test_attached_questions_move_to_a_new_database_and_a_bad_file_changes_nothing(database_url, tmp_path):
+    """An editor's attached questions live in the database only: exported and imported
+    back (a move, a restore), once each however often; a file with a bad item adds none."""
+    catalog_store.import_catalog(EXPORT)
+    with session_scope() as session:
+        assert catalog_store.attach_question("1.000001", "xin làm người giám hộ cho cháu ở đâu", "bien.tap", session)
+        assert catalog_store.attach_question("2.000002", "mất thẻ apec làm lại sao", "bien.tap", session)
+    path = tmp_path / "questions.yaml"
+    assert catalog_store.export_questions(path) == 2
+    before = _attached()
+    with session_scope() as session:
+        for question in catalog_store.attached_questions():
+            catalog_store.remove_question(question.id, session)
+    assert _attached() == []
+    assert catalog_store.import_questions(path) == (2, [])
+    assert sorted(_attached()) == sorted(before)
+    assert catalog_store.import_questions(path) == (0, [])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "- {code: '1.000001', text: 'câu mới'}\n- {code: '9.999999', text: 'mã lạ'}\n- {code: '1.000001'}\n",
+        encoding="utf-8",
+    )
+    added, errors = catalog_store.import_questions(bad)
+    assert added == 0 and [number for number, _ in errors] == [3]  # malformed items first, nothing touched
+    bad.write_text("- {code: '1.000001', text: 'câu mới'}\n- {code: '9.999999', text: 'mã lạ'}\n", encoding="utf-8")
+    assert catalog_store.import_questions(bad) == (0, [(2, "code 9.999999 is not in force in the catalog")])
+    assert sorted(_attached()) == sorted(before)
+    command = [sys.executable, "-m", "knowledge", "import-questions", str(bad)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_env(database_url))
+    assert done.returncode == 1 and "question 2: code 9.999999" in done.stderr
