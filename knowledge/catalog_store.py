@@ -11,6 +11,7 @@ withdrawn, never deleted, so old links and conversations keep their meaning.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import re
@@ -112,8 +113,7 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Facts], list[tuple[int, str]
         try:
             entry = Facts.model_validate(raw if "scope" in raw else from_portal(raw))
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            errors.append((number, f"{'.'.join(str(p) for p in problem['loc']) or 'line'}: {problem['msg']}"))
+            errors.append((number, _first_problem(exc, "line")))
             continue
         if entry.code in seen:
             errors.append((number, f"code {entry.code} already on line {seen[entry.code]}"))
@@ -121,6 +121,12 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Facts], list[tuple[int, str]
         seen[entry.code] = number
         entries.append(entry)
     return entries, errors
+
+
+def _first_problem(exc: ValidationError, whole: str) -> str:
+    """The first reason pydantic gives, with the field it names (``whole`` when none)."""
+    problem = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in problem['loc']) or whole}: {problem['msg']}"
 
 
 def import_catalog(lines: Iterable[str], skip_invalid: bool = False) -> CatalogImportResult:
@@ -214,7 +220,7 @@ class AttachedQuestion:
     entry_name: str
     text: str
     added_by: str
-    added_at: Any
+    added_at: dt.datetime
 
 
 def attached_questions() -> list[AttachedQuestion]:
@@ -276,8 +282,7 @@ def import_questions(path: Path) -> tuple[int, list[tuple[int, str]]]:
         try:
             items.append(QuestionFile.model_validate(item))
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            errors.append((number, f"{'.'.join(str(p) for p in problem['loc']) or 'item'}: {problem['msg']}"))
+            errors.append((number, _first_problem(exc, "item")))
     if errors:
         return 0, errors
     with session_scope() as session:

@@ -1,24 +1,15 @@
 """The card questions: the held-out test set and the dev set that chooses changes, apart from each other
 and from what the assistant learns from (training examples, card aliases)."""
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from knowledge.store import validate_files
 from nlu.text import normalize
-from tests.evaluation import training_examples
+from tests.evaluation import load, training_examples
 
-ROOT = Path(__file__).resolve().parents[2]
-EVAL_DIR = ROOT / "tests" / "data" / "eval"
 FILES = ("procedures.yml", "procedures_dev.yml")
 ASPECTS = {None, "documents", "fees", "time", "where", "steps", "online", "eligibility", "result"}
 TAGS = {"no_diacritics", "abbrev", "formal"}
-
-
-def _rows(name: str) -> list[dict]:
-    return yaml.safe_load((EVAL_DIR / name).read_text(encoding="utf-8"))
 
 
 def _aliases() -> dict[str, set[str]]:
@@ -30,7 +21,7 @@ def _aliases() -> dict[str, set[str]]:
 def test_rows_name_one_known_card_or_life_event(name):
     cards, _ = validate_files()
     ids = {card.id for card in cards}
-    for row in _rows(name):
+    for row in load(name):
         assert set(row) == {"text", "procedure", "life_event", "aspect", "tags"}, row
         assert (row["procedure"] is None) != (row["life_event"] is None), row
         assert (row["procedure"] or row["life_event"]) in ids, row
@@ -41,11 +32,11 @@ def test_rows_name_one_known_card_or_life_event(name):
 def test_dev_covers_every_procedure_card():
     cards, _ = validate_files()
     procedures = {card.id for card in cards if card.kind == "procedure"}
-    assert {row["procedure"] for row in _rows("procedures_dev.yml")} >= procedures
+    assert {row["procedure"] for row in load("procedures_dev.yml")} >= procedures
 
 
 def test_no_question_is_in_both_sets():
-    test, dev = ({normalize(row["text"]) for row in _rows(name)} for name in FILES)
+    test, dev = ({normalize(row["text"]) for row in load(name)} for name in FILES)
     assert sorted(test & dev) == []
 
 
@@ -55,13 +46,13 @@ def test_no_question_is_a_training_example_or_an_alias_of_its_answer(name):
     assert len(examples) > 500, "no training examples found: the check would be empty"
     learned = [
         row["text"]
-        for row in _rows(name)
+        for row in load(name)
         if normalize(row["text"]) in examples | aliases[row["procedure"] or row["life_event"]]
     ]
     assert learned == []
 
 
 def test_the_catalog_test_half_holds_no_training_example():
-    questions = yaml.safe_load((EVAL_DIR / "catalog.yml").read_text(encoding="utf-8"))["questions"]
+    questions = load("catalog.yml")["questions"]
     examples = training_examples()
     assert [q["text"] for q in questions if q["split"] == "test" and normalize(q["text"]) in examples] == []
