@@ -122,6 +122,7 @@ OFFICIAL_TERMS: dict[str, str] = {
     "e visa": "thị thực điện tử",
     "ho khau": "thường trú",
     "nhap khau": "đăng ký thường trú",
+    "chuyen khau": "đăng ký thường trú",
     "giay phep kinh doanh": "giấy chứng nhận đăng ký kinh doanh",
     "bang tot nghiep": "văn bằng tốt nghiệp",
     "lam lai": "cấp lại",

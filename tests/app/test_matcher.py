@@ -10,9 +10,11 @@ from knowledge.catalog_store import SHIPPED, read_lines
 from knowledge.store import validate_files
 from nlu.matcher import (
     ABSTAIN_SCORE,
+    CARD_SCORE,
     CardText,
     CatalogText,
     Matcher,
+    actions,
     card_text,
     features,
     is_confident,
@@ -205,6 +207,30 @@ def test_a_message_is_also_read_in_official_words():
     assert "b:giay phep" in features("mất bằng lái rồi", message=True)
     # the cards' own phrases are indexed as written
     assert "b:giay phep" not in features("bằng lái")
+
+
+def test_official_words_are_found_in_shorthand_and_the_longer_first():
+    # "e" is shorthand for "em": "e-visa" is read "em visa", and "e visa"
+    # ("thị thực điện tử") applies before "visa" ("thị thực").
+    assert "b:thuc dien" in features("xin e-visa online", message=True)
+    assert "b:thuc dien" not in features("xin visa online", message=True)
+
+
+@pytest.mark.parametrize(
+    "text", ["công ty tnhh một thành viên của tôi muốn giải thể thì làm sao", "giải thể công ty cổ phần cần hồ sơ gì"]
+)
+def test_dissolving_a_company_does_not_name_the_registration_card(national, text):
+    # The card cites the registration of every company type; its words match a
+    # question about dissolving one but for the action.
+    match = national.match(text)
+    registration = next(c for c in match.procedures if c.id == "thanh-lap-doanh-nghiep")
+    assert registration.score < CARD_SCORE
+    assert match.catalog[0].card is None
+
+
+def test_actions_are_where_a_thing_starts_stops_or_is_withdrawn():
+    assert actions(features("giải thể công ty")) != actions(features("thành lập công ty")) != 0
+    assert actions(features("cấp lại giấy phép, gia hạn hộ chiếu, điều chỉnh thông tin")) == 0
 
 
 @pytest.mark.parametrize(
