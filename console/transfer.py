@@ -9,6 +9,10 @@ file and field. Nothing changes until the editor confirms, and then all or
 nothing (``knowledge.store.import_files``). The confirmation carries the
 uploaded files back in the form and is validated again, so what is imported
 is exactly what was shown.
+
+The export also carries the questions editors attached to catalog entries
+(``catalog-questions.yaml``, as ``python -m knowledge export-questions``
+writes it); an import attaches them again, checked before any card changes.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from starlette.routing import Route
 from console import audit
 from console.auth import current_user, has_role, requires_role
 from console.pages import render
-from knowledge import drafts, store
+from knowledge import catalog_store, drafts, store
 from knowledge.loader import CardError, load_cards
 from knowledge.schema import Card
 
@@ -37,6 +41,7 @@ MAX_BYTES = 5_000_000
 MAX_FILES = 1000
 SEED_AUTHOR = "seed"  # imports count as seed content; an editor's own edits are "edited since"
 FOLDERS = ("procedures", "life_events")
+QUESTIONS_FILE = "catalog-questions.yaml"
 
 
 class UploadRefused(ValueError):
@@ -60,6 +65,8 @@ def bundle_of(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
             raise UploadRefused("Tệp tải lên quá lớn (tối đa 5 MB).")
         if name.lower().endswith(".zip"):
             bundle |= _from_zip(content)
+        elif PurePosixPath(name).name == QUESTIONS_FILE:
+            bundle[QUESTIONS_FILE] = _text(content, name)
         elif name.lower().endswith((".yaml", ".yml")):
             text = _text(content, name)
             bundle[f"{_folder_of(text)}/{PurePosixPath(name).stem}.yaml"] = text
@@ -81,7 +88,9 @@ def _from_zip(content: bytes) -> dict[str, str]:
     found: dict[str, str] = {}
     for member in members:
         path = PurePosixPath(member.filename)
-        if path.parent.name in FOLDERS:
+        if path.name == QUESTIONS_FILE:
+            found[QUESTIONS_FILE] = _text(archive.read(member), member.filename)
+        elif path.parent.name in FOLDERS:
             found[f"{path.parent.name}/{path.stem}.yaml"] = _text(archive.read(member), member.filename)
     return found
 
@@ -102,8 +111,11 @@ def _folder_of(text: str) -> str:
 
 
 def _written(bundle: dict[str, str], directory: Path) -> list[Path]:
+    """The bundle's cards as files in ``directory``, in the seed layout."""
     paths = []
     for relative, text in sorted(bundle.items()):
+        if relative == QUESTIONS_FILE:
+            continue
         folder, _, name = relative.partition("/")
         if folder not in FOLDERS or "/" in name or not name.endswith(".yaml") or name.startswith("."):
             raise UploadRefused(f"Đường dẫn không hợp lệ: {relative}")
@@ -112,6 +124,25 @@ def _written(bundle: dict[str, str], directory: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+@dataclass(frozen=True)
+class PlannedQuestions:
+    new: int  # questions the import attaches; those attached already are left as they are
+    errors: list[CardError]
+
+
+def plan_questions(bundle: dict[str, str]) -> PlannedQuestions | None:
+    """What importing the bundle's attached questions would do (nothing changes);
+    None when it carries none."""
+    if QUESTIONS_FILE not in bundle:
+        return None
+    new, problems = catalog_store.attach_questions(bundle[QUESTIONS_FILE], dry_run=True)
+    return PlannedQuestions(new, [_question_error(number, reason) for number, reason in problems])
+
+
+def _question_error(number: int, reason: str) -> CardError:
+    return CardError(QUESTIONS_FILE, f"câu hỏi {number}" if number else "tệp", reason)
 
 
 def plan(bundle: dict[str, str]) -> tuple[list[Planned], list[CardError]]:
@@ -136,9 +167,16 @@ def plan(bundle: dict[str, str]) -> tuple[list[Planned], list[CardError]]:
     return planned, errors
 
 
+def _page(request: Request, status_code: int = 200, **context: object) -> Response:
+    """The transfer page; what is not given is not shown."""
+    hidden = dict.fromkeys(("planned", "questions", "message", "result"))
+    shown: dict[str, object] = {**hidden, "errors": [], "bundle": ""} | context
+    return render(request, "transfer.html", status_code=status_code, **shown)
+
+
 @requires_role("editor")
 async def page(request: Request) -> Response:
-    return render(request, "transfer.html", planned=None, errors=[], bundle="", message=None, result=None)
+    return _page(request)
 
 
 @requires_role("editor")
@@ -146,10 +184,12 @@ async def export(request: Request) -> Response:
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as folder:
         count = store.export_cards(Path(folder))
+        questions, attached = catalog_store.questions_yaml()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(Path(folder).rglob("*.yaml")):
                 archive.write(path, f"cards/{path.relative_to(folder)}")
-    audit.record(None, current_user(request), "cards_export", "cards", {"cards": count})
+            archive.writestr(f"cards/{QUESTIONS_FILE}", questions)
+    audit.record(None, current_user(request), "cards_export", "cards", {"cards": count, "questions": attached})
     headers = {"content-disposition": 'attachment; filename="the-thu-tuc.zip"', "cache-control": "no-store"}
     return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
 
@@ -165,10 +205,10 @@ async def preview(request: Request) -> Response:
         bundle = bundle_of(uploads)
         planned, errors = plan(bundle)
     except UploadRefused as refused:
-        return render(request, "transfer.html", status_code=400, planned=None, errors=[], bundle="",
-                      message=str(refused), result=None)  # fmt: skip
-    return render(request, "transfer.html", planned=planned, errors=errors, bundle=json.dumps(bundle),
-                  message=None, result=None)  # fmt: skip
+        return _page(request, 400, message=str(refused))
+    questions = plan_questions(bundle)
+    errors += questions.errors if questions else []
+    return _page(request, planned=planned, questions=questions, errors=errors, bundle=json.dumps(bundle))
 
 
 @requires_role("editor")
@@ -181,19 +221,20 @@ async def confirm(request: Request) -> Response:
         bundle = json.loads(str(form.get("bundle", "")))
         if not isinstance(bundle, dict) or not all(isinstance(v, str) for v in bundle.values()):
             raise UploadRefused("Dữ liệu nhập không hợp lệ.")
+        questions = plan_questions(bundle)
+        if questions and questions.errors:
+            return _page(request, 400, errors=questions.errors, message="Không nhập gì: có lỗi.")
         with tempfile.TemporaryDirectory() as folder:
             result = store.import_files(_written(bundle, Path(folder)), author=SEED_AUTHOR, force=force)
     except (ValueError, UploadRefused) as refused:
         message = str(refused) if isinstance(refused, UploadRefused) else "Dữ liệu nhập không hợp lệ."
-        return render(request, "transfer.html", status_code=400, planned=None, errors=[], bundle="", message=message,
-                      result=None)  # fmt: skip
+        return _page(request, 400, message=message)
     except store.CardImportError as refused:
-        return render(request, "transfer.html", status_code=400, planned=None, errors=refused.errors, bundle="",
-                      message="Không nhập thẻ nào: có lỗi.", result=None)  # fmt: skip
-    audit.record(
-        None, account, "cards_import", "cards", {"changed": result.changed, "kept": result.kept, "force": force}
-    )
-    return render(request, "transfer.html", planned=None, errors=[], bundle="", message=None, result=result)
+        return _page(request, 400, errors=refused.errors, message="Không nhập thẻ nào: có lỗi.")
+    attached = catalog_store.attach_questions(bundle[QUESTIONS_FILE])[0] if questions else 0
+    details = {"changed": result.changed, "kept": result.kept, "force": force, "questions": attached}
+    audit.record(None, account, "cards_import", "cards", details)
+    return _page(request, result=result, questions=PlannedQuestions(attached, []) if questions else None)
 
 
 routes = [

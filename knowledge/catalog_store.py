@@ -255,23 +255,35 @@ class QuestionFile(BaseModel):
     added_by: Annotated[str, Field(min_length=1, max_length=80)] = "import"
 
 
-def export_questions(path: Path) -> int:
-    """Write the attached questions as YAML (code, text, who), oldest first, so
-    that a new database gets them back (``import_questions``); how many."""
+def questions_yaml() -> tuple[str, int]:
+    """The attached questions as YAML (code, text, who), oldest first, so that
+    a new database gets them back (``import_questions``); and how many."""
     with session_scope() as session:
         rows = session.scalars(select(CatalogQuestion).order_by(CatalogQuestion.added_at, CatalogQuestion.id))
         items = [{"code": q.code, "text": q.text, "added_by": q.added_by} for q in rows]
+    return yaml.safe_dump(items, allow_unicode=True, sort_keys=False), len(items)
+
+
+def export_questions(path: Path) -> int:
+    """Write ``questions_yaml`` to ``path``; how many questions."""
+    text, count = questions_yaml()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(items, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return len(items)
+    path.write_text(text, encoding="utf-8")
+    return count
 
 
 def import_questions(path: Path) -> tuple[int, list[tuple[int, str]]]:
-    """Attach the questions of such a file: how many were new, and each bad
-    item's position (from 1) and reason. All or nothing: with any bad item (a
-    malformed one, or a code not in force), nothing changes."""
+    """``attach_questions`` of the file at ``path``."""
+    return attach_questions(path.read_text(encoding="utf-8"))
+
+
+def attach_questions(text: str, dry_run: bool = False) -> tuple[int, list[tuple[int, str]]]:
+    """Attach the questions of a ``questions_yaml`` text: how many were new,
+    and each bad item's position (from 1) and reason. All or nothing: with any
+    bad item (a malformed one, or a code not in force), nothing changes; with
+    ``dry_run``, nothing changes either (the console's preview)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         return 0, [(0, f"not YAML: {exc}")]
     if not isinstance(raw, list):
@@ -290,11 +302,11 @@ def import_questions(path: Path) -> tuple[int, list[tuple[int, str]]]:
         for number, item in enumerate(items, 1):
             if not attach_question(item.code, item.text, item.added_by, session):
                 errors.append((number, f"code {item.code} is not in force in the catalog"))
-        if errors:
-            session.rollback()
-            return 0, errors
         session.flush()
-        return (session.scalar(select(func.count()).select_from(CatalogQuestion)) or 0) - before, []
+        added = (session.scalar(select(func.count()).select_from(CatalogQuestion)) or 0) - before
+        if errors or dry_run:
+            session.rollback()
+        return (0, errors) if errors else (added, [])
 
 
 def portal_url(entry: CatalogEntry) -> str:

@@ -13,6 +13,7 @@ import zipfile
 import pytest
 import yaml
 
+from database import session_scope
 from knowledge import store
 from knowledge.loader import CARDS_DIR
 from settings import get_settings
@@ -49,7 +50,8 @@ def test_export_then_import_the_same_cards_changes_nothing(editor):
     exported = editor.get("/transfer/export")
     assert exported.status_code == 200 and exported.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(exported.content)).namelist()
-    assert "cards/procedures/khai-sinh.yaml" in names and len(names) == len(store.all_cards())
+    assert "cards/procedures/khai-sinh.yaml" in names and "cards/catalog-questions.yaml" in names
+    assert len(names) == len(store.all_cards()) + 1
     preview = _preview(editor, [("the.zip", exported.content)])
     assert preview.status_code == 200
     assert preview.text.count("Không đổi") == len(store.all_cards())
@@ -88,3 +90,46 @@ def test_a_bad_upload_is_explained_and_cannot_be_confirmed(editor):
     token = csrf(editor.get("/transfer").text)
     sneaky = {"../procedures/x.yaml": "id: x"}
     assert editor.post("/transfer/import", data={"bundle": json.dumps(sneaky), "csrf_token": token}).status_code == 400
+
+
+def test_the_questions_attached_to_catalog_entries_travel_with_the_cards(editor):
+    from knowledge import catalog_store
+    from tests.app.test_catalog_import import portal
+
+    catalog_store.import_catalog([portal("2.009999", "Đăng ký cơ sở gây nuôi chim yến")])
+    with session_scope() as session:
+        catalog_store.attach_question("2.009999", "nuôi yến có phải khai báo không", "bien.tap", session)
+    exported = editor.get("/transfer/export").content
+    questions = zipfile.ZipFile(io.BytesIO(exported)).read("cards/catalog-questions.yaml").decode()
+    assert yaml.safe_load(questions) == [
+        {"code": "2.009999", "text": "nuôi yến có phải khai báo không", "added_by": "bien.tap"}
+    ]
+
+    [attached] = catalog_store.attached_questions()
+    with session_scope() as session:
+        catalog_store.remove_question(attached.id, session)
+    preview = _preview(editor, [("the.zip", exported)])
+    assert "1 câu sẽ được gắn thêm" in preview.text
+    assert catalog_store.attached_questions() == []  # a preview changes nothing
+    done = editor.post("/transfer/import", data={"bundle": _bundle(preview.text), "csrf_token": csrf(preview.text)})
+    assert done.status_code == 200 and "Đã gắn 1 câu hỏi mới" in done.text
+    assert [q.text for q in catalog_store.attached_questions()] == ["nuôi yến có phải khai báo không"]
+    again = _preview(editor, [("the.zip", exported)])
+    assert "0 câu sẽ được gắn thêm" in again.text
+
+
+def test_a_question_for_no_entry_in_force_stops_the_whole_import(editor):
+    from knowledge import catalog_store
+
+    bad = yaml.safe_dump([{"code": "9.999999", "text": "hỏi gì đó"}], allow_unicode=True).encode()
+    preview = _preview(editor, [_seed("khai-tu", time="Khai tử: 1 ngày"), ("catalog-questions.yaml", bad)])
+    assert "câu hỏi 1" in preview.text and "9.999999" in preview.text
+    assert 'action="/transfer/import"' not in preview.text
+    bundle = {
+        "procedures/khai-tu.yaml": _seed("khai-tu", time="Khai tử: 1 ngày")[1].decode(),
+        "catalog-questions.yaml": bad.decode(),
+    }
+    refused = editor.post("/transfer/import", data={"bundle": json.dumps(bundle), "csrf_token": csrf(preview.text)})
+    assert refused.status_code == 400 and "9.999999" in refused.text
+    assert store.get_card("procedure", "khai-tu").time != "Khai tử: 1 ngày"
+    assert catalog_store.attached_questions() == []
