@@ -99,6 +99,6 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
 def _choice(candidate: dict) -> tuple[str, str]:
     card_id = candidate.get("card")
     if card_id is not None:
-        card = store.get_card("procedure", card_id)
+        card = store.current_card("procedure", card_id)
         return payload("ask_procedure", procedure=card_id), card.name if card else candidate["name"]
     return payload("ask_procedure", catalog_code=candidate["code"]), candidate["name"]

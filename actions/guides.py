@@ -58,7 +58,7 @@ class CardGone(Exception):
 
 
 def _card(procedure_id: str | None) -> ProcedureCard | None:
-    card = store.get_card("procedure", procedure_id) if procedure_id else None
+    card = store.current_card("procedure", procedure_id) if procedure_id else None
     return card if isinstance(card, ProcedureCard) else None
 
 

@@ -51,7 +51,7 @@ class ActionAnswerProcedure(Action):
             else:
                 answer_without_card(dispatcher, tracker)
             return [SlotSet("procedure", None)]
-        card = store.get_card("procedure", procedure_id)
+        card = store.current_card("procedure", procedure_id)
         if not isinstance(card, ProcedureCard):
             dispatcher.utter_message(response="utter_missing_card")
             return [SlotSet("procedure", None)]
@@ -63,7 +63,7 @@ class ActionAnswerProcedure(Action):
     def _ask_which(dispatcher: CollectingDispatcher, candidates: list[dict]) -> None:
         pairs = []
         for candidate in candidates[:3]:
-            card = store.get_card("procedure", candidate["id"])
+            card = store.current_card("procedure", candidate["id"])
             if card is not None:
                 pairs.append((card.id, card.name))
         if pairs:
@@ -81,17 +81,17 @@ def _names_nothing(tracker: Tracker) -> bool:
 
 def _ask_for_procedure(dispatcher: CollectingDispatcher) -> None:
     """Which procedure? With the life events of the cards as buttons."""
-    events = sorted((c for c in store.all_cards() if isinstance(c, LifeEventCard)), key=lambda c: c.name)
+    events = sorted((c for c in store.current_cards() if isinstance(c, LifeEventCard)), key=lambda c: c.name)
     buttons = [{"title": c.name, "payload": payload("life_event", life_event=c.id)} for c in events]
     dispatcher.utter_message(response="utter_ask_which_procedure", buttons=buttons)
 
 
 def _answer_life_event(dispatcher: CollectingDispatcher, life_event_id: str) -> list[dict]:
-    card = store.get_card("life_event", life_event_id)
+    card = store.current_card("life_event", life_event_id)
     if not isinstance(card, LifeEventCard):
         _ask_for_procedure(dispatcher)
         return []
-    names = {c.id: c.name for c in store.all_cards() if isinstance(c, ProcedureCard)}
+    names = {c.id: c.name for c in store.current_cards() if isinstance(c, ProcedureCard)}
     send(dispatcher, answer_life_event(card, names))
     return [SlotSet("life_event", card.id)]
 

@@ -14,11 +14,13 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from database import session_scope
+from database import get_engine, session_scope
+from knowledge import change_tokens
 from knowledge.catalog import get_catalog
 from knowledge.loader import CardError, card_files, load_cards
 from knowledge.models import CardRevision, CardRow
 from knowledge.schema import Card, LifeEventCard, ProcedureCard
+from settings import get_settings
 
 
 class CardImportError(Exception):
@@ -164,6 +166,44 @@ def get_card(kind: str, card_id: str) -> Card | None:
     with session_scope() as session:
         row = session.get(CardRow, (kind, card_id))
         return to_card(row.kind, row.data) if row else None
+
+
+class _CurrentCards:
+    """The cards as the action server answers from them, re-read only when the
+    change token moves (card count and versions: what the matcher watches).
+
+    An edit in the console is answered from the next message on, as before,
+    while a turn costs one small query instead of an ORM read per card (2.3 ms
+    of CPU each on SQLite; the token, 0.2 ms).
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple = ()
+        self._cards: dict[tuple[str, str], Card] = {}
+
+    def __call__(self) -> dict[tuple[str, str], Card]:
+        url = get_settings().database_url
+        with get_engine(url).connect() as connection:
+            key = (url, *connection.execute(change_tokens.CARDS).one())
+            if key == self._key:
+                return self._cards
+            rows = connection.execute(select(CardRow.kind, CardRow.id, CardRow.data)).all()
+        cards = {(kind, card_id): to_card(kind, data) for kind, card_id, data in rows}
+        self._key, self._cards = key, cards
+        return cards
+
+
+_current = _CurrentCards()
+
+
+def current_card(kind: str, card_id: str) -> Card | None:
+    """The card as it is now, for answering (shared: not to be changed in place)."""
+    return _current().get((kind, card_id))
+
+
+def current_cards() -> list[Card]:
+    """Every card as it is now, for answering (shared: not to be changed in place)."""
+    return list(_current().values())
 
 
 def find_by_short_code(code: str) -> Card | None:

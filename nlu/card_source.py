@@ -21,18 +21,16 @@ import sqlalchemy
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from knowledge import change_tokens
 from nlu.matcher import CatalogText, Matcher, card_text
 
 logger = logging.getLogger(__name__)
 
-_TOKEN_SQL = text("SELECT COUNT(*), COALESCE(SUM(version), 0), MAX(updated_at) FROM cards")
 _CARDS_SQL = text("SELECT data FROM cards")
-_CATALOG_TOKEN_SQL = text("SELECT COUNT(*), COALESCE(SUM(version), 0), MAX(updated_at) FROM catalog_entries")
 # Internal procedures (between agencies) are not what citizens ask about.
 _CATALOG_SQL = text(
     "SELECT code, name, scope, province FROM catalog_entries WHERE NOT withdrawn AND scope <> 'internal'"
 )
-_QUESTIONS_TOKEN_SQL = text("SELECT COUNT(*), MAX(id) FROM catalog_questions")
 _QUESTIONS_SQL = text("SELECT code, text FROM catalog_questions ORDER BY id")
 
 
@@ -56,7 +54,7 @@ class CardSource:
         try:
             with self._engine.connect() as connection:
                 token = tuple(
-                    value for sql in (_TOKEN_SQL, _CATALOG_TOKEN_SQL, _QUESTIONS_TOKEN_SQL)
+                    value for sql in (change_tokens.CARDS, change_tokens.CATALOG, change_tokens.QUESTIONS)
                     for value in connection.execute(sql).one()
                 )  # fmt: skip
                 if token == self._token:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import delete
 
 from actions.guides import (
     ActionGuideChecked,
@@ -18,8 +19,10 @@ from actions.guides import (
     ActionRate,
 )
 from console.figures import ratings_summary
+from database import session_scope
 from knowledge import store
 from knowledge.guides import all_guides
+from knowledge.models import CardRow
 
 SENDER = "telegram:7"
 
@@ -104,9 +107,10 @@ def test_submission_checklist_then_steps(cards):
     assert checked[-1]["response"] == "utter_guide_step"
 
 
-def test_a_card_removed_mid_guide_is_said_politely(cards, monkeypatch):
+def test_a_card_removed_mid_guide_is_said_politely(cards):
     run(ActionGuideStart(), tracker("submit_online", procedure="khai-sinh"))
-    monkeypatch.setattr(store, "get_card", lambda kind, card_id: None)
+    with session_scope() as session:
+        session.execute(delete(CardRow).where(CardRow.kind == "procedure", CardRow.id == "khai-sinh"))
     assert responses(run(ActionGuideHave(), tracker("guide_have", document="0"))) == ["utter_guide_card_gone"]
     assert responses(run(ActionGuideNext(), tracker("guide_next"))) == ["utter_guide_nothing_in_progress"]
 

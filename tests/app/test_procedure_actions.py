@@ -95,3 +95,13 @@ def test_a_life_event_question_the_matcher_could_not_place_gets_the_honest_answe
 def test_a_bare_life_event_request_asks_which(cards):
     messages, _ = run(ActionAnswerLifeEvent(), tracker("việc gia đình"))
     assert messages[0]["response"] == "utter_ask_which_procedure"
+
+
+def test_an_edit_is_answered_from_the_next_message(cards):
+    """The action server keeps the cards between turns; an edit must not wait."""
+    asked = tracker("lệ phí khai sinh", [{"id": "khai-sinh", "score": 0.9}], {"aspect": "time"})
+    card = store.get_card("procedure", "khai-sinh")
+    store.save_card(card.model_copy(update={"time": "Trong ngày làm việc (đã sửa)"}), author="bien.tap")
+    assert "(đã sửa)" in run(ActionAnswerProcedure(), asked)[0][0]["text"]
+    store.save_card(card.model_copy(update={"time": "Ngay trong ngày (sửa lần hai)"}), author="bien.tap")
+    assert "(sửa lần hai)" in run(ActionAnswerProcedure(), asked)[0][0]["text"]
