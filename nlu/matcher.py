@@ -184,8 +184,8 @@ _PROCEDURE_WORD = re.compile(
 )
 
 
-def actions(feature_names: Iterable[str]) -> int:
-    """The actions (``_ACTIONS``) named among ``features``, as bits."""
+def named_actions(feature_names: Iterable[str]) -> int:
+    """The actions (``_ACTIONS``) among these features ("b:giai the"), as bits."""
     found = 0
     for name in feature_names:
         found |= _ACTION_BITS.get(name, 0)
@@ -339,7 +339,8 @@ class Matcher:
             if entry.scope == "provincial" and entry.province != home_province:
                 self._discount[len(self._cards) + i] = _OTHER_PROVINCE_SHARE
         self._actions = np.array(
-            [actions(f for feats in doc_features for f in feats) for doc_features in phrase_features], dtype=np.int64
+            [named_actions(f for feats in doc_features for f in feats) for doc_features in phrase_features],
+            dtype=np.int64,
         )
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
         self._bm25 = self._bm25_index(phrase_features)
@@ -476,7 +477,7 @@ class Matcher:
         explained = plain.max() / math.sqrt(max(words, 1))
         if text.isascii():
             explained *= _FOLDED_EVIDENCE
-        asked_actions = actions(message_features)
+        asked_actions = named_actions(message_features)
         if asked_actions:
             other_action = (self._actions != 0) & (self._actions & asked_actions == 0)
             scores = np.where(other_action, scores * _ACTION_MISMATCH, scores)
