@@ -178,18 +178,20 @@ class _CurrentCards:
     """
 
     def __init__(self) -> None:
-        self._key: tuple = ()
-        self._cards: dict[tuple[str, str], Card] = {}
+        # One attribute, replaced whole: a reader in another thread never pairs
+        # a new token with the old cards.
+        self._read: tuple[tuple, dict[tuple[str, str], Card]] = ((), {})
 
     def __call__(self) -> dict[tuple[str, str], Card]:
         url = get_settings().database_url
         with get_engine(url).connect() as connection:
             key = (url, *connection.execute(change_tokens.CARDS).one())
-            if key == self._key:
-                return self._cards
+            known, cards = self._read
+            if key == known:
+                return cards
             rows = connection.execute(select(CardRow.kind, CardRow.id, CardRow.data)).all()
         cards = {(kind, card_id): to_card(kind, data) for kind, card_id, data in rows}
-        self._key, self._cards = key, cards
+        self._read = (key, cards)
         return cards
 
 
