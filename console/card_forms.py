@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from console import reasons
 from knowledge.loader import CardError
 from knowledge.schema import Card, LifeEventCard, ProcedureCard
 
@@ -31,26 +32,6 @@ TEXT_FIELDS = ("id", "short_code", "name", "field", "agency", "summary", "who", 
 DOCUMENT_PARTS = ("name", "copies", "form", "note")
 BLANK_ROWS = 2  # empty rows after the documents and life-event steps, to add one without scripts
 MAX_ROWS = 60
-
-_MESSAGES = {
-    "int_parsing": "Phải là số nguyên (số đồng, không dấu chấm, không chữ).",
-    "int_from_float": "Phải là số nguyên.",
-    "greater_than_equal": "Không được là số âm.",
-    "missing": "Bắt buộc phải có.",
-    "string_too_short": "Không được để trống.",
-    "too_short": "Cần ít nhất một mục.",
-    "date_parsing": "Ngày không hợp lệ (ngày/tháng/năm).",
-    "date_from_datetime_parsing": "Ngày không hợp lệ (ngày/tháng/năm).",
-    "literal_error": "Giá trị không nằm trong danh sách cho phép.",
-    "extra_forbidden": "Trường không được phép.",
-}
-_PATTERNS = {
-    "id": "Chỉ chữ thường không dấu, số và gạch ngang, ví dụ: khai-sinh.",
-    "short_code": "2-10 chữ in hoa hoặc số, bắt đầu bằng chữ, ví dụ: KS.",
-    "codes": "Mã thủ tục quốc gia dạng 1.001193.",
-    "related": "Mã thẻ (chữ thường không dấu, gạch ngang).",
-    "life_events": "Mã sự kiện (chữ thường không dấu, gạch ngang).",
-}
 
 
 def _lines(items: list[str]) -> str:
@@ -201,27 +182,16 @@ def _field(loc: tuple, where: dict[tuple, str]) -> str:
 
 
 def _message(detail: Mapping[str, Any], loc: tuple) -> str:
-    kind = detail["type"]
-    if kind == "string_pattern_mismatch":
-        hint = _PATTERNS.get(str(loc[0]), "Không đúng định dạng.")
-        return f"Dòng {loc[1] + 1}: {hint}" if len(loc) > 1 and isinstance(loc[1], int) else hint
-    if kind == "value_error" and "https" in str(detail.get("msg", "")):
-        return "Phải là đường dẫn bắt đầu bằng https://"
-    message = _MESSAGES.get(kind, "Giá trị không hợp lệ.")
-    if str(loc[0]) in LINE_FIELDS and len(loc) > 1 and isinstance(loc[1], int):
+    message = reasons.field_reason(detail["type"], loc, str(detail.get("msg", "")))
+    numbered = detail["type"] == "string_pattern_mismatch" or str(loc[0]) in LINE_FIELDS
+    if numbered and len(loc) > 1 and isinstance(loc[1], int):
         return f"Dòng {loc[1] + 1}: {message}"
     return message
 
 
 def store_errors(errors: list[CardError]) -> Errors:
     """The store's checks across cards (unknown references, a short code used twice)."""
-    text = {
-        "short_code": "Mã ngắn này đã được thẻ khác dùng.",
-        "related": "Có mã thẻ liên quan không tồn tại: {message}.",
-        "life_events": "Có mã sự kiện không tồn tại: {message}.",
-        "steps": "Có thủ tục không tồn tại: {message}.",
-    }
-    return {e.field: text.get(e.field, "{message}").format(message=e.message) for e in errors}
+    return {e.field: reasons.card_reason(e) for e in errors}
 
 
 def reviewed_long_ago(card: Card, months: int, today: dt.date | None = None) -> bool:

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console import audit
+from console import audit, reasons
 from console.auth import current_user, has_role, requires_role
 from console.pages import render
 from knowledge import catalog_store, drafts, store
@@ -138,21 +138,32 @@ def plan_questions(bundle: dict[str, str]) -> PlannedQuestions | None:
     if QUESTIONS_FILE not in bundle:
         return None
     new, problems = catalog_store.attach_questions(bundle[QUESTIONS_FILE], dry_run=True)
-    return PlannedQuestions(new, [_question_error(number, reason) for number, reason in problems])
+    return PlannedQuestions(new, [_question_error(p) for p in problems])
 
 
-def _question_error(number: int, reason: str) -> CardError:
-    return CardError(QUESTIONS_FILE, f"câu hỏi {number}" if number else "tệp", reason)
+def _question_error(problem: catalog_store.QuestionProblem) -> CardError:
+    """A question file's problem as the page lists it, in Vietnamese."""
+    where = f"câu hỏi {problem.number}" if problem.number else "cả tệp"
+    return CardError(
+        QUESTIONS_FILE, f"{where} · {problem.field}" if problem.field else where, reasons.question_reason(problem)
+    )
+
+
+def _card_error(error: CardError, folder: str) -> CardError:
+    """A card's problem as the page lists it: the file as uploaded, the reason in Vietnamese."""
+    file = error.file.removeprefix(folder + "/")
+    return CardError(file, "" if error.field == "-" else error.field, reasons.card_reason(error))
 
 
 def plan(bundle: dict[str, str]) -> tuple[list[Planned], list[CardError]]:
     """What an import would do, and what is wrong with it (file names relative)."""
     with tempfile.TemporaryDirectory() as folder:
-        cards, errors = load_cards(_written(bundle, Path(folder)))
-        errors = [CardError(e.file.replace(folder + "/", ""), e.field, e.message) for e in errors]
+        cards, found = load_cards(_written(bundle, Path(folder)))
+        errors = [_card_error(e, folder) for e in found]
     incoming = {(c.kind, c.id): c for c in cards}
     after = {(c.kind, c.id): c for c in store.all_cards()} | incoming
-    errors += [e for e in store.check_cards(list(after.values())) if tuple(e.file.split("/", 1)) in incoming]
+    checks = store.check_cards(list(after.values()))
+    errors += [_card_error(e, "") for e in checks if tuple(e.file.split("/", 1)) in incoming]
     planned = []
     for card in sorted(cards, key=lambda c: (c.kind, c.id)):
         current = store.get_card(card.kind, card.id)
@@ -169,7 +180,7 @@ def plan(bundle: dict[str, str]) -> tuple[list[Planned], list[CardError]]:
 
 def _page(request: Request, status_code: int = 200, **context: object) -> Response:
     """The transfer page; what is not given is not shown."""
-    hidden = dict.fromkeys(("planned", "questions", "message", "result"))
+    hidden = dict.fromkeys(("planned", "questions", "message", "result", "unattached"))
     shown: dict[str, object] = {**hidden, "errors": [], "bundle": ""} | context
     return render(request, "transfer.html", status_code=status_code, **shown)
 
@@ -225,15 +236,20 @@ async def confirm(request: Request) -> Response:
         if questions and questions.errors:
             return _page(request, 400, errors=questions.errors, message="Không nhập gì: có lỗi.")
         with tempfile.TemporaryDirectory() as folder:
-            result = store.import_files(_written(bundle, Path(folder)), author=SEED_AUTHOR, force=force)
+            try:
+                result = store.import_files(_written(bundle, Path(folder)), author=SEED_AUTHOR, force=force)
+            except store.CardImportError as refused:
+                errors = [_card_error(e, folder) for e in refused.errors]
+                return _page(request, 400, errors=errors, message="Không nhập thẻ nào: có lỗi.")
     except (ValueError, UploadRefused) as refused:
         message = str(refused) if isinstance(refused, UploadRefused) else "Dữ liệu nhập không hợp lệ."
         return _page(request, 400, message=message)
-    except store.CardImportError as refused:
-        return _page(request, 400, errors=refused.errors, message="Không nhập thẻ nào: có lỗi.")
-    attached = catalog_store.attach_questions(bundle[QUESTIONS_FILE])[0] if questions else 0
+    attached, problems = catalog_store.attach_questions(bundle[QUESTIONS_FILE]) if questions else (0, [])
     details = {"changed": result.changed, "kept": result.kept, "force": force, "questions": attached}
     audit.record(None, account, "cards_import", "cards", details)
+    if problems:  # the catalog changed since the check above: the cards are in, the questions are not
+        unattached = [_question_error(p) for p in problems]
+        return _page(request, 409, result=result, unattached=unattached)
     return _page(request, result=result, questions=PlannedQuestions(attached, []) if questions else None)
 
 

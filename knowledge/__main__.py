@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
 def _import_questions(path: Path) -> int:
     migrate()
     added, errors = catalog_store.import_questions(path)
-    for number, reason in errors:
-        print(f"question {number}: {reason}" if number else reason, file=sys.stderr)
+    for problem in errors:
+        print(problem, file=sys.stderr)
     if errors:
         print(f"nothing imported: {len(errors)} problems", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -126,7 +127,11 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Facts], list[tuple[int, str]
 def _first_problem(exc: ValidationError, whole: str) -> str:
     """The first reason pydantic gives, with the field it names (``whole`` when none)."""
     problem = exc.errors()[0]
-    return f"{'.'.join(str(p) for p in problem['loc']) or whole}: {problem['msg']}"
+    return f"{_location(problem) or whole}: {problem['msg']}"
+
+
+def _location(problem: ErrorDetails) -> str:
+    return ".".join(str(p) for p in problem["loc"])
 
 
 def import_catalog(lines: Iterable[str], skip_invalid: bool = False) -> CatalogImportResult:
@@ -272,41 +277,58 @@ def export_questions(path: Path) -> int:
     return count
 
 
-def import_questions(path: Path) -> tuple[int, list[tuple[int, str]]]:
+@dataclass(frozen=True)
+class QuestionProblem:
+    """Why a question file cannot be attached, in English for the command line;
+    ``kind`` lets the console say it in Vietnamese (``console.reasons``)."""
+
+    number: int  # the question's position, from 1; 0 for the whole file
+    kind: str  # yaml, not_list, not_in_force, or pydantic's error type
+    field: str  # the question's field the problem is in ("" when none)
+    reason: str
+    subject: str = ""  # the value the problem is about: the code not in force
+
+    def __str__(self) -> str:
+        return f"question {self.number}: {self.reason}" if self.number else self.reason
+
+
+def import_questions(path: Path) -> tuple[int, list[QuestionProblem]]:
     """``attach_questions`` of the file at ``path``."""
     return attach_questions(path.read_text(encoding="utf-8"))
 
 
-def attach_questions(text: str, dry_run: bool = False) -> tuple[int, list[tuple[int, str]]]:
+def attach_questions(text: str, dry_run: bool = False) -> tuple[int, list[QuestionProblem]]:
     """Attach the questions of a ``questions_yaml`` text: how many were new,
-    and each bad item's position (from 1) and reason. All or nothing: with any
-    bad item (a malformed one, or a code not in force), nothing changes; with
-    ``dry_run``, nothing changes either (the console's preview)."""
+    and what is wrong with the bad items. All or nothing: with any bad item (a
+    malformed one, or a code not in force), nothing changes; with ``dry_run``,
+    nothing changes either (the console's preview)."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        return 0, [(0, f"not YAML: {exc}")]
+        return 0, [QuestionProblem(0, "yaml", "", f"not YAML: {exc}")]
     if not isinstance(raw, list):
-        return 0, [(0, "not a list of questions")]
+        return 0, [QuestionProblem(0, "not_list", "", "not a list of questions")]
     items: list[QuestionFile] = []
-    errors: list[tuple[int, str]] = []
+    problems: list[QuestionProblem] = []
     for number, item in enumerate(raw, 1):
         try:
             items.append(QuestionFile.model_validate(item))
         except ValidationError as exc:
-            errors.append((number, _first_problem(exc, "item")))
-    if errors:
-        return 0, errors
+            first = exc.errors()[0]
+            problems.append(QuestionProblem(number, first["type"], _location(first), _first_problem(exc, "item")))
+    if problems:
+        return 0, problems
     with session_scope() as session:
         before = session.scalar(select(func.count()).select_from(CatalogQuestion)) or 0
         for number, item in enumerate(items, 1):
             if not attach_question(item.code, item.text, item.added_by, session):
-                errors.append((number, f"code {item.code} is not in force in the catalog"))
+                reason = f"code {item.code} is not in force in the catalog"
+                problems.append(QuestionProblem(number, "not_in_force", "code", reason, item.code))
         session.flush()
         added = (session.scalar(select(func.count()).select_from(CatalogQuestion)) or 0) - before
-        if errors or dry_run:
+        if problems or dry_run:
             session.rollback()
-        return (0, errors) if errors else (added, [])
+        return (0, problems) if problems else (added, [])
 
 
 def portal_url(entry: CatalogEntry) -> str:

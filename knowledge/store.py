@@ -39,22 +39,24 @@ def check_cards(cards: list[Card]) -> list[CardError]:
         where = f"{card.kind}/{card.id}"
         if isinstance(card, ProcedureCard):
             errors += [
-                CardError(where, "related", f"unknown procedure '{r}'") for r in card.related if r not in procedure_ids
+                CardError(where, "related", f"unknown procedure '{r}'", "unknown", r)
+                for r in card.related
+                if r not in procedure_ids
             ]
             errors += [
-                CardError(where, "life_events", f"unknown life event '{e}'")
+                CardError(where, "life_events", f"unknown life event '{e}'", "unknown", e)
                 for e in card.life_events
                 if e not in life_event_ids
             ]
         else:
             errors += [
-                CardError(where, "steps", f"unknown procedure '{s.procedure}'")
+                CardError(where, "steps", f"unknown procedure '{s.procedure}'", "unknown", s.procedure)
                 for s in card.steps
                 if s.procedure not in procedure_ids
             ]
     codes = Counter(c.short_code for c in cards)
     errors += [
-        CardError(f"{c.kind}/{c.id}", "short_code", f"'{c.short_code}' is used twice")
+        CardError(f"{c.kind}/{c.id}", "short_code", f"'{c.short_code}' is used twice", "repeated", c.short_code)
         for c in cards
         if codes[c.short_code] > 1
     ]

@@ -163,9 +163,10 @@ def test_attached_questions_move_to_a_new_database_and_a_bad_file_changes_nothin
         encoding="utf-8",
     )
     added, errors = catalog_store.import_questions(bad)
-    assert added == 0 and [number for number, _ in errors] == [3]  # malformed items first, nothing touched
+    assert added == 0 and [(e.number, e.kind, e.field) for e in errors] == [(3, "missing", "text")]  # nothing touched
     bad.write_text("- {code: '1.000001', text: 'câu mới'}\n- {code: '9.999999', text: 'mã lạ'}\n", encoding="utf-8")
-    assert catalog_store.import_questions(bad) == (0, [(2, "code 9.999999 is not in force in the catalog")])
+    added, errors = catalog_store.import_questions(bad)
+    assert added == 0 and [str(e) for e in errors] == ["question 2: code 9.999999 is not in force in the catalog"]
     assert sorted(_attached()) == sorted(before)
     command = [sys.executable, "-m", "knowledge", "import-questions", str(bad)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_env(database_url))

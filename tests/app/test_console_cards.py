@@ -123,7 +123,7 @@ def test_a_bad_value_is_refused_next_to_its_field_with_the_text_kept(editor):
     assert negative.status_code == 400 and "Không được là số âm" in negative.text
     form["fees-direct-amount_vnd"], form["short_code"] = "50000", "KT"  # khai-tu's short code
     taken = editor.post("/cards/khai-sinh", data={**form, "action": "save"})
-    assert taken.status_code == 400 and 'id="e-short_code">Mã ngắn này đã được thẻ khác dùng' in taken.text
+    assert taken.status_code == 400 and 'id="e-short_code">Mã ngắn “KT” đã được thẻ khác dùng' in taken.text
 
 
 def test_a_stale_save_is_refused_and_the_second_editor_keeps_their_text(editor):

@@ -80,6 +80,7 @@ def test_a_seed_import_keeps_console_edits_and_is_all_or_nothing(editor):
 def test_a_bad_upload_is_explained_and_cannot_be_confirmed(editor):
     broken = _preview(editor, [_seed("khai-sinh", fees=[{"channel": "bồ câu", "text": "0"}])])
     assert "fees.0.channel" in broken.text and 'action="/transfer/import"' not in broken.text
+    assert "Giá trị không nằm trong danh sách cho phép" in broken.text and "Input should be" not in broken.text
     assert _preview(editor, [("ghi-chu.txt", b"hello")]).status_code == 400
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
@@ -132,4 +133,46 @@ def test_a_question_for_no_entry_in_force_stops_the_whole_import(editor):
     refused = editor.post("/transfer/import", data={"bundle": json.dumps(bundle), "csrf_token": csrf(preview.text)})
     assert refused.status_code == 400 and "9.999999" in refused.text
     assert store.get_card("procedure", "khai-tu").time != "Khai tử: 1 ngày"
+    assert catalog_store.attached_questions() == []
+
+
+def test_what_is_wrong_is_said_in_vietnamese(editor):
+    unknown = _preview(editor, [_seed("khai-sinh", related=["khong-co-the-nay"])])
+    assert "khai-sinh · related: Có mã thẻ liên quan không tồn tại: khong-co-the-nay." in unknown.text
+    renamed = _preview(editor, [("khai-sinh.yaml", _seed("khai-tu")[1])])
+    assert "Mã thẻ “khai-tu” phải trùng với tên tệp." in renamed.text
+    broken = _preview(editor, [("khai-sinh.yaml", b"id: khai-sinh\nname: [chua dong\n")])
+    assert "khai-sinh.yaml: Không đọc được tệp: sai cú pháp YAML ở dòng 3." in broken.text
+    malformed = yaml.safe_dump([{"code": "1.0011", "text": "hỏi gì đó"}], allow_unicode=True).encode()
+    questions = _preview(editor, [("catalog-questions.yaml", malformed)])
+    assert "câu hỏi 1 · code: Mã thủ tục quốc gia dạng 1.001193." in questions.text
+    not_a_list = _preview(editor, [("catalog-questions.yaml", b"code: 1.001193")])
+    assert "cả tệp: Tệp câu hỏi phải là một danh sách câu hỏi." in not_a_list.text
+    for page in (unknown, renamed, broken, questions, not_a_list):
+        assert page.status_code == 200 and 'action="/transfer/import"' not in page.text
+        assert not re.search(r"unknown|differs|cannot read|should|not a list", page.text)
+
+
+def test_an_entry_withdrawn_during_the_import_is_reported_not_counted_as_zero(editor, monkeypatch):
+    """The questions are checked before the cards are imported and attached
+    after: a catalog re-import in between must not pass as "0 attached"."""
+    from knowledge import catalog_store
+    from tests.app.test_catalog_import import portal
+
+    catalog_store.import_catalog([portal("2.009999", "Đăng ký cơ sở gây nuôi chim yến")])
+    questions = yaml.safe_dump([{"code": "2.009999", "text": "nuôi yến có phải khai báo không"}], allow_unicode=True)
+    bundle = {"procedures/khai-tu.yaml": _seed("khai-tu", time="Khai tử: 1 ngày")[1].decode()}
+    bundle["catalog-questions.yaml"] = questions
+    import_files = store.import_files
+
+    def import_while_the_catalog_changes(*args, **kwargs):
+        catalog_store.import_catalog([portal("2.009998", "Một thủ tục khác")])  # 2.009999 is withdrawn
+        return import_files(*args, **kwargs)
+
+    monkeypatch.setattr(store, "import_files", import_while_the_catalog_changes)
+    token = csrf(editor.get("/transfer").text)
+    done = editor.post("/transfer/import", data={"bundle": json.dumps(bundle), "csrf_token": token})
+    assert done.status_code == 409 and "Đã gắn 0" not in done.text
+    assert "Chưa gắn câu hỏi nào" in done.text and "Mã thủ tục 2.009999 không có trong danh mục" in done.text
+    assert store.get_card("procedure", "khai-tu").time == "Khai tử: 1 ngày"  # the cards are in
     assert catalog_store.attached_questions() == []
