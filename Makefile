@@ -106,7 +106,7 @@ test: setup lint audit $(MODEL)
 	$(RASA) data validate --config config.yml $(RASA_FILES) --fail-on-warnings
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results 1>&2
 	$(ENGINE)/bin/python -m pytest -q tests/engine tests/shared
-	$(APP)/bin/python -m pytest -q tests/shared tests/app tests/e2e
+	$(APP)/bin/python -m pytest -q -n auto --dist loadgroup tests/shared tests/app tests/e2e
 	$(MAKE) --no-print-directory check-clone
 
 # A fresh clone with nothing beside it must set itself up and answer.

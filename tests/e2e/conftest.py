@@ -145,6 +145,24 @@ def _wait(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
     raise RuntimeError(f"{name} did not start in {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``make test`` runs tests on every core (pytest-xdist, ``--dist loadgroup``):
+    the tests that share a started stack run in one worker, so each stack (one
+    per database, and the production topology) starts once, not once per worker."""
+    for item in items:
+        if not item.nodeid.startswith("tests/e2e/"):
+            continue
+        names = getattr(item, "fixturenames", ())
+        if "production" in names:
+            group = "e2e-production"
+        elif "stack" in names:
+            group = f"e2e-stack-{item.callspec.params['database_url']}"  # type: ignore[attr-defined]
+        else:
+            group = f"e2e-{item.module.__name__}"  # type: ignore[attr-defined]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole stack runs once on SQLite (the default) and once on PostgreSQL."""

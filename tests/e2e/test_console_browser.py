@@ -12,8 +12,10 @@ import os
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from knowledge import store, unanswered
@@ -95,8 +97,10 @@ def test_a_stale_save_is_refused_and_the_text_is_kept(stack, browser):
     assert store.get_card("procedure", "ho-chieu").time == "Biên tập viên thứ nhất: 8 ngày làm việc."
 
 
-def _parser(stack: Stack) -> subprocess.Popen:
-    """The command ``make -s parse`` runs once set up, on the stack's database."""
+@pytest.fixture(scope="module")
+def parser(stack: Stack) -> Iterator[subprocess.Popen]:
+    """The command ``make -s parse`` runs once set up, on the stack's database;
+    one per stack, as loading the model is most of its cost."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "TTHC_DATABASE_URL": stack.database_url}  # fmt: skip
     command = [
@@ -106,8 +110,11 @@ def _parser(stack: Stack) -> subprocess.Popen:
         "--model",
         os.environ.get("MODEL", "models/current.tar.gz"),
     ]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    yield process
+    process.kill()
+    process.wait()
 
 
 def _parse(parser: subprocess.Popen, text: str) -> dict:
@@ -117,64 +124,54 @@ def _parse(parser: subprocess.Popen, text: str) -> dict:
     return json.loads(parser.stdout.readline())
 
 
-def test_an_unanswered_question_attached_to_a_card_is_parsed_to_it_without_retraining(stack, browser):
+def test_an_unanswered_question_attached_to_a_card_is_parsed_to_it_without_retraining(stack, browser, parser):
     unanswered.record_unanswered(QUESTION, "zalo_oa", "fallback")  # as the action server does (tests/app)
-    parser = _parser(stack)
-    try:
-        assert _parse(parser, QUESTION)["entities"]["procedure"] != "khai-sinh"
-        page = _editor(stack, browser)
-        page.goto(f"{stack.dossier_url}/unanswered")
-        group = page.get_by_test_id("unanswered-group").filter(has_text=QUESTION)
-        now = group.get_by_test_id("matcher-now")
-        expect(now).to_contain_text("Chưa có thẻ nào phù hợp")  # near names may follow as a hint
-        expect(now).not_to_contain_text("Thẻ “Đăng ký khai sinh”")
-        shot(page, "console-unanswered")
-        assert serious_problems(page) == []
-        group.get_by_label("Thêm làm câu hỏi mẫu của thẻ").select_option("khai-sinh")
-        group.get_by_role("button", name="Thêm và xuất bản").click()
-        expect(page.get_by_role("status").first).to_contain_text("Đã thêm câu hỏi vào thẻ")
-        attached = time.monotonic()
-        while _parse(parser, QUESTION)["entities"]["procedure"] != "khai-sinh":
-            assert time.monotonic() - attached < 10, "make parse does not name the card yet"
-            time.sleep(0.5)
-        print(f"\nmake parse names the card {time.monotonic() - attached:.2f} s after attaching")
-    finally:
-        parser.kill()
-        parser.wait()
+    assert _parse(parser, QUESTION)["entities"]["procedure"] != "khai-sinh"
+    page = _editor(stack, browser)
+    page.goto(f"{stack.dossier_url}/unanswered")
+    group = page.get_by_test_id("unanswered-group").filter(has_text=QUESTION)
+    now = group.get_by_test_id("matcher-now")
+    expect(now).to_contain_text("Chưa có thẻ nào phù hợp")  # near names may follow as a hint
+    expect(now).not_to_contain_text("Thẻ “Đăng ký khai sinh”")
+    shot(page, "console-unanswered")
+    assert serious_problems(page) == []
+    group.get_by_label("Thêm làm câu hỏi mẫu của thẻ").select_option("khai-sinh")
+    group.get_by_role("button", name="Thêm và xuất bản").click()
+    expect(page.get_by_role("status").first).to_contain_text("Đã thêm câu hỏi vào thẻ")
+    attached = time.monotonic()
+    while _parse(parser, QUESTION)["entities"]["procedure"] != "khai-sinh":
+        assert time.monotonic() - attached < 10, "make parse does not name the card yet"
+        time.sleep(0.5)
+    print(f"\nmake parse names the card {time.monotonic() - attached:.2f} s after attaching")
 
 
 CATALOG_QUESTION = "nhà mới xây xong, muốn kéo điện về lắp công tơ riêng thì làm sao"
 CATALOG_CODE = "3.000001"  # Cấp điện mới từ lưới điện hạ áp: the catalog never says "kéo điện"
 
 
-def test_a_question_attached_to_a_catalog_entry_is_parsed_to_it_and_forgotten_when_taken_off(stack, browser):
+def test_a_question_attached_to_a_catalog_entry_is_parsed_to_it_and_forgotten_when_taken_off(stack, browser, parser):
     unanswered.record_unanswered(CATALOG_QUESTION, "web", "abstain")
-    parser = _parser(stack)
-    try:
-        before = [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]]
-        assert before[:1] != [CATALOG_CODE]
-        page = _editor(stack, browser)
-        page.goto(f"{stack.dossier_url}/unanswered")
-        group = page.get_by_test_id("unanswered-group").filter(has_text=CATALOG_QUESTION)
-        group.get_by_label("Hoặc gắn vào thủ tục chưa có thẻ, mã").fill(CATALOG_CODE)
-        group.get_by_role("button", name="Gắn vào thủ tục").click()
-        expect(page.get_by_role("status").first).to_contain_text("Đã gắn câu hỏi vào thủ tục")
-        attached = time.monotonic()
-        while [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]][:1] != [CATALOG_CODE]:
-            assert time.monotonic() - attached < 10, "make parse does not offer the entry yet"
-            time.sleep(0.5)
-        assert _parse(parser, CATALOG_QUESTION)["entities"]["procedure"] is None  # no card named for it
-        page.goto(f"{stack.dossier_url}/unanswered/catalog-questions")
-        assert serious_problems(page) == []
-        page.get_by_test_id("catalog-question").filter(has_text=CATALOG_QUESTION).get_by_role("button").click()
-        expect(page.get_by_role("status").first).to_contain_text("Đã gỡ câu hỏi khỏi thủ tục")
-        removed = time.monotonic()
-        while [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]][:1] == [CATALOG_CODE]:
-            assert time.monotonic() - removed < 10, "make parse still offers the entry"
-            time.sleep(0.5)
-    finally:
-        parser.kill()
-        parser.wait()
+    before = [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]]
+    assert before[:1] != [CATALOG_CODE]
+    page = _editor(stack, browser)
+    page.goto(f"{stack.dossier_url}/unanswered")
+    group = page.get_by_test_id("unanswered-group").filter(has_text=CATALOG_QUESTION)
+    group.get_by_label("Hoặc gắn vào thủ tục chưa có thẻ, mã").fill(CATALOG_CODE)
+    group.get_by_role("button", name="Gắn vào thủ tục").click()
+    expect(page.get_by_role("status").first).to_contain_text("Đã gắn câu hỏi vào thủ tục")
+    attached = time.monotonic()
+    while [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]][:1] != [CATALOG_CODE]:
+        assert time.monotonic() - attached < 10, "make parse does not offer the entry yet"
+        time.sleep(0.5)
+    assert _parse(parser, CATALOG_QUESTION)["entities"]["procedure"] is None  # no card named for it
+    page.goto(f"{stack.dossier_url}/unanswered/catalog-questions")
+    assert serious_problems(page) == []
+    page.get_by_test_id("catalog-question").filter(has_text=CATALOG_QUESTION).get_by_role("button").click()
+    expect(page.get_by_role("status").first).to_contain_text("Đã gỡ câu hỏi khỏi thủ tục")
+    removed = time.monotonic()
+    while [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]][:1] == [CATALOG_CODE]:
+        assert time.monotonic() - removed < 10, "make parse still offers the entry"
+        time.sleep(0.5)
 
 
 def test_axe_finds_no_serious_problem_on_the_list_and_the_form(stack, browser):
