@@ -140,4 +140,5 @@ OFFICIAL_TERMS: dict[str, str] = {
     "nhan luong huu": "lĩnh lương hưu",
     "xin giay phep": "cấp giấy phép",
     "ghi sai": "cải chính đính chính",
+    "qua doi": "mất",  # the polite word for died; the cards say "người mất", "đã mất"
 }

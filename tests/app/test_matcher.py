@@ -216,6 +216,13 @@ def test_official_words_are_found_in_shorthand_and_the_longer_first():
     assert "b:thuc dien" not in features("xin visa online", message=True)
 
 
+def test_passed_away_is_read_as_the_cards_word_for_died(national):
+    # "qua đời" is how citizens write it; the cards write "người mất", "đã mất".
+    assert "w:mat" in features("mẹ tôi qua đời", message=True)
+    match = national.match("mẹ tôi qua đời, nghe nói làm một lần là xong cả khai tử, cắt hộ khẩu với tiền mai táng")
+    assert match.procedures[0].id == "lien-thong-khai-tu" and match.procedures[0].score >= CARD_SCORE
+
+
 @pytest.mark.parametrize(
     "text", ["công ty tnhh một thành viên của tôi muốn giải thể thì làm sao", "giải thể công ty cổ phần cần hồ sơ gì"]
 )
