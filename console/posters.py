@@ -21,7 +21,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from channels.links import ChannelLink, links, qr_png, qr_svg
@@ -86,8 +86,15 @@ def _card(request: Request) -> ProcedureCard | LifeEventCard | None:
     return store.get_card(kind, request.path_params["card_id"]) if kind else None
 
 
-def _not_found() -> JSONResponse:
-    return JSONResponse({"error": "no such card"}, status_code=404)
+def _unavailable(status_code: int, title: str, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A short page for staff, who open these links in a browser."""
+    page = _pages.get_template("poster_unavailable.html").render(title=title, message=message)
+    return HTMLResponse(page, status_code=status_code, headers=headers)
+
+
+def _not_found() -> HTMLResponse:
+    message = "Không có thẻ hoặc định dạng này. Anh/chị chọn lại trong danh sách."
+    return _unavailable(404, "Không có áp phích này", message)
 
 
 async def index(_: Request) -> HTMLResponse:
@@ -108,11 +115,12 @@ async def _pdf(request: Request, page: str) -> Response:
     try:
         pdf = await request.app.state.printer.pdf(page)
     except PrinterBusy:
-        headers = {"retry-after": str(RETRY_AFTER_SECONDS)}
-        return JSONResponse({"error": "other posters are printing: retry shortly"}, 503, headers=headers)
+        busy = f"Máy đang in các áp phích khác. Anh/chị thử lại sau khoảng {RETRY_AFTER_SECONDS} giây."
+        return _unavailable(503, "Chưa in được áp phích", busy, {"retry-after": str(RETRY_AFTER_SECONDS)})
     except (subprocess.SubprocessError, OSError) as exc:
         logger.error("Chromium could not print a poster: %s", type(exc).__name__)
-        return JSONResponse({"error": "the poster could not be printed"}, status_code=503)
+        failed = "Chưa in được áp phích này. Anh/chị thử lại sau ít phút; nếu vẫn lỗi, báo quản trị viên."
+        return _unavailable(503, "Chưa in được áp phích", failed)
     return Response(pdf, media_type="application/pdf")
 
 

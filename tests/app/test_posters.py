@@ -96,7 +96,8 @@ def test_console_pages_for_staff(database_url, tmp_path):
         png = client.get("/staff/qr/procedure/khai-sinh/telegram.png")
         assert _decode(png.content) == ["https://t.me/tthc_test_bot?start=ks"]
         assert client.get("/staff/qr/procedure/khai-sinh/telegram.svg").text.startswith("<svg")
-        assert client.get("/staff/posters/procedure/khong-co.html").status_code == 404
+        missing = client.get("/staff/posters/procedure/khong-co.html")
+        assert missing.status_code == 404 and "Không có thẻ hoặc định dạng này" in missing.text
         assert client.get("/staff/qr/procedure/khai-sinh/fax.png").status_code == 404
 
 
