@@ -106,7 +106,9 @@ test: setup lint audit $(MODEL)
 	$(RASA) data validate --config config.yml $(RASA_FILES) --fail-on-warnings
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results 1>&2
 	$(ENGINE)/bin/python -m pytest -q tests/engine tests/shared
-	$(APP)/bin/python -m pytest -q -n auto --dist loadgroup tests/shared tests/app tests/e2e
+	# One worker per core, at most 4: each end-to-end group starts its own stack
+	# (Rasa servers, databases' connections); see tests/e2e/conftest.py.
+	$(APP)/bin/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup tests/shared tests/app tests/e2e
 	$(MAKE) --no-print-directory check-clone
 
 # A fresh clone with nothing beside it must set itself up and answer.
