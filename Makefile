@@ -17,7 +17,7 @@ CARDS := $(shell find knowledge/cards -name '*.yaml' 2>/dev/null)
 RASA := $(ENGINE)/bin/rasa
 RASA_FILES := --domain bot/domain --data bot/data
 
-.PHONY: help setup run run-prod test lint audit check-clone parse train train-baseline eval bench bench-load clean
+.PHONY: help setup run run-prod test test-engine lint audit check-clone parse train train-baseline eval bench bench-load clean
 
 help:
 	@echo "make run    - set up what is missing, train if needed, start the assistant (http://localhost:8000/)"
@@ -101,15 +101,21 @@ lint: $(APP)/.ready
 	$(APP)/bin/ruff format --check .
 	$(APP)/bin/mypy
 
+# The clean-clone check (a second set-up and training, mostly pip) runs beside
+# the engine's checks, which use one core; its output follows theirs.
 test: setup lint audit $(MODEL)
+	@mkdir -p var; scripts/check-clean-clone > var/check-clone.log 2>&1 & clone=$$!; \
+	$(MAKE) --no-print-directory test-engine; engine=$$?; \
+	wait $$clone; cloned=$$?; cat var/check-clone.log; [ $$engine -eq 0 ] && [ $$cloned -eq 0 ]
+	# One worker per core, at most 4: each end-to-end group starts its own stack
+	# (Rasa servers, databases' connections); see tests/e2e/conftest.py.
+	$(APP)/bin/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup tests/shared tests/app tests/e2e
+
+test-engine:
 	$(APP)/bin/python -m knowledge validate
 	$(RASA) data validate --config config.yml $(RASA_FILES) --fail-on-warnings
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results 1>&2
 	$(ENGINE)/bin/python -m pytest -q tests/engine tests/shared
-	# One worker per core, at most 4: each end-to-end group starts its own stack
-	# (Rasa servers, databases' connections); see tests/e2e/conftest.py.
-	$(APP)/bin/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup tests/shared tests/app tests/e2e
-	$(MAKE) --no-print-directory check-clone
 
 # A fresh clone with nothing beside it must set itself up and answer.
 check-clone:
