@@ -102,13 +102,14 @@ lint: $(APP)/.ready
 	$(APP)/bin/mypy
 
 # The clean-clone check (a second set-up and training, mostly pip) runs beside
-# the engine's checks, which use one core; its output follows theirs.
+# the engine's checks, which use one core; its output follows theirs. Then the
+# app and end-to-end tests, one worker per core, at most 4: each end-to-end
+# group starts its own stack (Rasa servers, databases' connections); see
+# tests/e2e/conftest.py.
 test: setup lint audit $(MODEL)
 	@mkdir -p var; scripts/check-clean-clone > var/check-clone.log 2>&1 & clone=$$!; \
 	$(MAKE) --no-print-directory test-engine; engine=$$?; \
 	wait $$clone; cloned=$$?; cat var/check-clone.log; [ $$engine -eq 0 ] && [ $$cloned -eq 0 ]
-	# One worker per core, at most 4: each end-to-end group starts its own stack
-	# (Rasa servers, databases' connections); see tests/e2e/conftest.py.
 	$(APP)/bin/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup tests/shared tests/app tests/e2e
 
 test-engine:
