@@ -30,9 +30,11 @@ from nlu.matcher import (
     CARD_SCORE,
     CONFIDENT_SCORE,
     LIFE_EVENT_SCORE,
+    OVERRIDE_SCORE,
     CardText,
     CatalogCandidate,
     Matcher,
+    heard_off_topic,
 )
 from nlu.message import set_intent
 from settings import get_settings
@@ -59,7 +61,7 @@ class ProcedureMatcher(GraphComponent):
             "refresh_seconds": 2.0,
             "min_score": CARD_SCORE,  # below this a card is not named
             "abstain_score": ABSTAIN_SCORE,  # below this confidence no card nor catalog entry is offered
-            "override_score": 0.55,  # above this a weak intent becomes ask_procedure
+            "override_score": OVERRIDE_SCORE,  # from this up a weak intent becomes ask_procedure
             "candidates": 5,
             "catalog_candidates": 3,  # the buttons offered when unsure
         }
@@ -100,10 +102,13 @@ class ProcedureMatcher(GraphComponent):
             self._annotate_code(message, named)
             return
         match = matcher.match(text, limit=self._config["candidates"])
-        # Unsure what the message is about: nothing is offered, neither cards
-        # nor catalog entries (the assistant says it does not know, or a
-        # follow-up keeps the card in context).
-        sure = match.confidence >= self._config["abstain_score"]
+        # Unsure what the message is about, or sure it is about something else:
+        # nothing is offered, neither cards nor catalog entries (the assistant
+        # says it does not know, or a follow-up keeps the card in context).
+        classified = message.get(INTENT) or {}
+        sure = match.confidence >= self._config["abstain_score"] and not heard_off_topic(
+            classified, match, self._config["override_score"]
+        )
         catalog = list(match.catalog[: self._config["catalog_candidates"]]) if sure else []
         # A card is named only when no entry without a card clearly beats it.
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
@@ -113,7 +118,6 @@ class ProcedureMatcher(GraphComponent):
         )
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
-        classified = message.get(INTENT) or {}
         life_event_asked = classified.get("name") == "life_event" and (
             sure or classified.get("confidence", 0.0) >= _LIFE_EVENT_INTENT_ALONE
         )

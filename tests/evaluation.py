@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.catalog import get_catalog
-from nlu.matcher import CANDIDATE_SCORE, CARD_PREFERENCE, CARD_SCORE, CatalogCandidate, sibling_key
+from nlu.matcher import CANDIDATE_SCORE, CARD_PREFERENCE, CARD_SCORE, CatalogCandidate, heard_off_topic, sibling_key
 from nlu.text import normalize
 from tests.support import ROOT, parse
 
@@ -146,26 +146,28 @@ def catalog_figures(rows: list[dict], answers: list[dict]) -> dict[str, tuple[fl
 ABSTAIN_GRID = [round(0.30 + 0.025 * i, 3) for i in range(17)]
 
 
-def abstain_scan(split: str = "dev") -> list[tuple[float, dict[str, tuple[float, int]]]]:
-    """The catalog figures of the matcher alone for each abstain threshold of
-    ``ABSTAIN_GRID`` (on ``Match.confidence``), on ``split`` (the dev half
-    chooses ``ABSTAIN_SCORE``); as the NLU component does, a sure match offers
-    its first three catalog candidates, and names a card from ``CARD_SCORE``
-    up when no entry without a card clearly beats it."""
+def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, tuple[float, int]]]]:
+    """The catalog figures for each abstain threshold of ``ABSTAIN_GRID`` (on
+    ``Match.confidence``), on ``split`` (the dev half chooses ``ABSTAIN_SCORE``),
+    with the intent ``model``'s classifier heard; as the NLU component does, a
+    sure match the classifier does not put out of scope offers its first three
+    catalog candidates, and names a card from ``CARD_SCORE`` up when no entry
+    without a card clearly beats it."""
     from nlu.card_source import CardSource
     from settings import get_settings
 
     matcher = CardSource(get_settings().database_url, home_province=get_settings().province).matcher()
     rows = catalog_rows(split)
+    intents = [result["intent"] for result in parse([r["text"] for r in rows], model=model)]
     matches = [matcher.by_code(r["text"]) or matcher.match(r["text"]) for r in rows]
     scan = []
     for threshold in ABSTAIN_GRID:
         answers = []
-        for match in matches:
+        for match, intent in zip(matches, intents, strict=True):
             if isinstance(match, CatalogCandidate):
                 answers.append({"places": [[match.code]], "card": match.card})
                 continue
-            if match.confidence < threshold:
+            if match.confidence < threshold or heard_off_topic(intent, match):
                 answers.append({"places": [], "card": None})
                 continue
             catalog = match.catalog[:3]
@@ -260,9 +262,10 @@ def main() -> None:
     parser.add_argument("--report", type=Path)
     parser.add_argument("--scan", action="store_true", help="only the abstain threshold scan on the dev half")
     args = parser.parse_args()
-    scan = abstain_scan()
+    scan = abstain_scan(args.model)
     scan_table = _catalog_table(
-        f"Abstain threshold scan (matcher alone, dev half; best: {best_threshold(scan)})",
+        "Abstain threshold scan (the matcher, and the classifier's sure out-of-scope verdict; dev half; "
+        f"best: {best_threshold(scan)})",
         {f"threshold {t}": figures for t, figures in scan},
     )
     if args.scan:

@@ -11,11 +11,16 @@ from knowledge.store import validate_files
 from nlu.matcher import (
     ABSTAIN_SCORE,
     CARD_SCORE,
+    OUT_OF_SCOPE_SURE,
+    OVERRIDE_SCORE,
     CardText,
+    CatalogCandidate,
     CatalogText,
+    Match,
     Matcher,
     card_text,
     features,
+    heard_off_topic,
     is_confident,
     named_actions,
     request_features,
@@ -349,3 +354,25 @@ def test_one_place_stands_for_the_entries_of_one_name_at_home_and_nationally():
     [first, *others] = Matcher([], seals, home_province="Huế").match("đăng ký mẫu con dấu mới ở đâu").catalog
     assert {first.code, *first.siblings} == {"1.115231", "2.001428"}  # not Lào Cai's own
     assert all(not ({c.code, *c.siblings} & {first.code, *first.siblings}) for c in others)
+
+
+def _matched(best: float) -> Match:
+    return Match((), (), catalog=(CatalogCandidate("1.000001", "Thủ tục", best),), confidence=0.6)
+
+
+@pytest.mark.parametrize(
+    ("intent", "best", "off_topic"),
+    [
+        ({"name": "out_of_scope", "confidence": OUT_OF_SCOPE_SURE}, OVERRIDE_SCORE - 0.01, True),
+        ({"name": "out_of_scope", "confidence": OUT_OF_SCOPE_SURE - 0.01}, OVERRIDE_SCORE - 0.01, False),
+        ({"name": "out_of_scope", "confidence": 1.0}, OVERRIDE_SCORE, False),
+        ({"name": "ask_procedure", "confidence": 1.0}, 0.1, False),
+        ({}, 0.1, False),
+    ],
+)
+def test_a_sure_out_of_scope_verdict_stands_against_a_middling_match(intent, best, off_topic):
+    assert heard_off_topic(intent, _matched(best)) is off_topic
+
+
+def test_nothing_matched_and_sure_out_of_scope_is_off_topic():
+    assert heard_off_topic({"name": "out_of_scope", "confidence": 0.99}, Match((), ()))

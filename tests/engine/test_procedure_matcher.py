@@ -1,0 +1,56 @@
+"""nlu.procedure_matcher: what the classifier heard decides with the match.
+
+When the intent classifier is sure a message is out of scope, a middling
+match (an off-topic question sharing a word or two with some procedure) is not
+offered; a strong match still overrules the classifier. Run on the cards and
+catalog ``make setup`` seeded.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu.matcher import ABSTAIN_SCORE, OVERRIDE_SCORE
+from nlu.procedure_matcher import CANDIDATES, CATALOG_CANDIDATES, ProcedureMatcher
+
+OFF_TOPIC = "lương giáo viên mầm non năm nay được tăng bao nhiêu"
+NAMED = "đổi, cấp lại giấy xác nhận khuyết tật"
+
+
+@pytest.fixture(scope="module")
+def component() -> ProcedureMatcher:
+    return ProcedureMatcher(ProcedureMatcher.get_default_config())
+
+
+def _understood(component: ProcedureMatcher, text: str, intent: str, confidence: float) -> Message:
+    message = Message(data={TEXT: text, INTENT: {"name": intent, "confidence": confidence}})
+    component.process([message])
+    return message
+
+
+def test_the_off_topic_question_is_one_the_matcher_alone_would_answer(component):
+    match = component._cards.matcher().match(OFF_TOPIC)
+    assert match.confidence >= ABSTAIN_SCORE
+    assert match.catalog and match.catalog[0].score < OVERRIDE_SCORE
+
+
+def test_a_sure_out_of_scope_verdict_offers_nothing(component):
+    message = _understood(component, OFF_TOPIC, "out_of_scope", 0.99)
+    assert message.get(CATALOG_CANDIDATES) == []
+    assert message.get(CANDIDATES) == []
+    assert not [e for e in message.get(ENTITIES, []) if e["entity"] == "procedure"]
+    assert message.get(INTENT)["name"] == "out_of_scope"
+
+
+@pytest.mark.parametrize(("intent", "confidence"), [("ask_procedure", 0.99), ("out_of_scope", 0.6)])
+def test_otherwise_the_same_match_is_offered(component, intent, confidence):
+    message = _understood(component, OFF_TOPIC, intent, confidence)
+    assert message.get(CATALOG_CANDIDATES)
+
+
+def test_a_strong_match_overrules_the_classifier(component):
+    message = _understood(component, NAMED, "out_of_scope", 0.99)
+    assert message.get(CATALOG_CANDIDATES)[0]["score"] >= OVERRIDE_SCORE
+    assert message.get(INTENT)["name"] == "ask_procedure"
