@@ -9,7 +9,7 @@ import functools
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import entity
+from actions.context import candidates_of, entity
 from actions.handoff import offer_person, said_before_this_message
 from actions.responses import send
 from knowledge import catalog_store, store
@@ -25,9 +25,14 @@ def catalog_candidates(tracker: Tracker) -> list[dict]:
 
 def beaten_by_catalog(tracker: Tracker) -> bool:
     """Whether the best match of the message is a catalog entry without a card
-    (with a card in context, only a confident one: "còn lệ phí thì sao" is a follow-up)."""
+    (with a card in context, only a confident one: "còn lệ phí thì sao" is a follow-up).
+    A card without a national code is never among the catalog candidates: it
+    wins when it scores above them."""
     candidates = catalog_candidates(tracker)
     if not candidates or candidates[0].get("card") is not None:
+        return False
+    cards = candidates_of(tracker)
+    if cards and cards[0]["score"] > candidates[0]["score"]:
         return False
     return not tracker.get_slot("procedure") or candidates[0]["score"] >= CONFIDENT_SCORE
 

@@ -25,7 +25,6 @@ from nlu.aspects import detect_aspect
 from nlu.card_source import CardSource
 from nlu.matcher import (
     ABSTAIN_SCORE,
-    CANDIDATE_SCORE,
     CARD_PREFERENCE,
     CARD_SCORE,
     CONFIDENT_SCORE,
@@ -112,7 +111,7 @@ class ProcedureMatcher(GraphComponent):
         catalog = list(match.catalog[: self._config["catalog_candidates"]]) if sure else []
         # A card is named only when no entry without a card clearly beats it.
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
-        procedures = [c for c in match.procedures if c.score >= CANDIDATE_SCORE] if sure else []
+        procedures = list(match.candidate_cards) if sure else []
         card_named = bool(procedures) and procedures[0].score >= max(
             self._config["min_score"], best_other * CARD_PREFERENCE
         )

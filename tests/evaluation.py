@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.catalog import get_catalog
-from nlu.matcher import CANDIDATE_SCORE, CARD_PREFERENCE, CARD_SCORE, CatalogCandidate, heard_off_topic, sibling_key
+from nlu.matcher import CARD_PREFERENCE, CARD_SCORE, CatalogCandidate, heard_off_topic, sibling_key
 from nlu.text import normalize
 from tests.support import ROOT, parse
 
@@ -172,7 +172,7 @@ def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, 
                 continue
             catalog = match.catalog[:3]
             best_other = next((c.score for c in catalog if c.card is None), 0.0)
-            cards = [c for c in match.procedures if c.score >= CANDIDATE_SCORE]
+            cards = list(match.candidate_cards)
             named = bool(cards) and cards[0].score >= max(CARD_SCORE, best_other * CARD_PREFERENCE)
             places = [[c.code, *c.siblings] for c in catalog]
             answers.append({"places": places, "card": cards[0].id if named else None})

@@ -19,12 +19,14 @@ def known(database_url):
     catalog_store.import_catalog(EXPORT)
 
 
-def tracker(text: str, catalog: list[dict], entities: dict | None = None, **slots: str) -> Tracker:
+def tracker(
+    text: str, catalog: list[dict], entities: dict | None = None, cards: list[dict] | None = None, **slots: str
+) -> Tracker:
     latest = {
         "text": text,
         "intent": {"name": "ask_procedure", "confidence": 1.0},
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
-        "procedure_candidates": [],
+        "procedure_candidates": cards or [],
         "catalog_candidates": catalog,
     }
     events = [{"event": "user", "text": text, "input_channel": "telegram", "parse_data": latest}]
@@ -63,6 +65,15 @@ def test_an_unsure_match_offers_cards_and_entries_to_choose(known):
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads[:2] == ['/ask_procedure{"catalog_code": "1.000001"}', '/ask_procedure{"procedure": "khai-sinh"}']
     assert messages[0]["buttons"][-1]["title"].startswith("Không phải")
+
+
+@pytest.mark.parametrize(("card_score", "offered"), [(0.29, "procedure"), (0.15, "catalog_code")])
+def test_a_card_without_a_national_code_is_offered_when_it_beats_the_entries(known, card_score, offered):
+    """Such a card is never among the catalog candidates; the better match of the two is offered."""
+    catalog = [{"code": "1.000001", "name": "Đăng ký giám hộ", "score": 0.16}]
+    cards = [{"id": "nop-phat-giao-thong", "score": card_score}]
+    messages, _ = run(tracker("đã bị lập biên bản, muốn nộp tiền phạt qua mạng", catalog, cards=cards))
+    assert messages[0]["buttons"][0]["payload"].startswith(f'/ask_procedure{{"{offered}"')
 
 
 def test_nothing_matched_abstains_and_offers_a_person(known):

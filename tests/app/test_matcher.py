@@ -10,9 +10,12 @@ from knowledge.catalog_store import SHIPPED, read_lines
 from knowledge.store import validate_files
 from nlu.matcher import (
     ABSTAIN_SCORE,
+    BEST_CARD_SCORE,
+    CANDIDATE_SCORE,
     CARD_SCORE,
     OUT_OF_SCOPE_SURE,
     OVERRIDE_SCORE,
+    Candidate,
     CardText,
     CatalogCandidate,
     CatalogText,
@@ -376,3 +379,37 @@ def test_a_sure_out_of_scope_verdict_stands_against_a_middling_match(intent, bes
 
 def test_nothing_matched_and_sure_out_of_scope_is_off_topic():
     assert heard_off_topic({"name": "out_of_scope", "confidence": 0.99}, Match((), ()))
+
+
+@pytest.mark.parametrize(
+    ("scores", "best_entry", "offered"),
+    [
+        ((0.27, 0.26), 0.265, ["a"]),  # the best match, though under CANDIDATE_SCORE
+        ((0.27, 0.26), 0.28, []),  # an entry without a card is better
+        ((BEST_CARD_SCORE - 0.01,), 0.1, []),  # best, but too weak to offer
+        ((CANDIDATE_SCORE, 0.29), 0.5, ["a"]),  # a candidate whatever the entries
+    ],
+)
+def test_a_card_is_offered_from_the_candidate_score_or_when_it_beats_every_entry(scores, best_entry, offered):
+    cards = tuple(Candidate(name, score) for name, score in zip("ab", scores, strict=False))
+    assert [c.id for c in Match(cards, (), best_entry=best_entry).candidate_cards] == offered
+
+
+def test_the_best_card_of_a_long_question_is_offered_though_it_scores_low(national):
+    story = (
+        "Tháng trước tôi bị công an giao thông lập biên bản vì chạy quá tốc độ và tạm giữ bằng lái. "
+        "Nay tôi muốn nộp tiền phạt để lấy lại giấy tờ nhưng ở xa. Đề nghị cho biết có thể nộp qua mạng được không?"
+    )
+    match = national.match(story)
+    best = match.procedures[0]
+    assert best.id == "nop-phat-giao-thong" and best.score < CANDIDATE_SCORE  # what the story costs
+    assert [c.id for c in match.candidate_cards][:1] == ["nop-phat-giao-thong"]
+    assert best.score > match.catalog[0].score  # the action offers it (a card without a national code)
+
+
+def test_words_the_asking_sentence_repeats_cover_a_phrase_at_most_once():
+    """The asking sentence weighs double; a phrase it covers is covered once,
+    not twice (a score above 1 once named a card for its question frame)."""
+    matcher = Matcher([CardText("procedure", "x", ("giấy tờ gì",))])
+    match = matcher.match("Tôi ở xa. Xin hỏi giấy tờ gì?")
+    assert 0 < match.procedures[0].score <= 1.0
