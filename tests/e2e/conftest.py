@@ -4,6 +4,7 @@ fresh app database seeded from the cards."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -125,10 +126,34 @@ class PlatformAPI:
         return self.sent(path_end)
 
 
+@functools.cache
+def _worker_ports() -> Iterator[int]:
+    """This test process's own ports, round and round. pytest-xdist's workers
+    start stacks at the same moment, and a port the kernel reported free to
+    two of them let one stack's readiness check reach the other's server:
+    that stack then ran on the other's action server and database. Each
+    worker ("gw0", "gw1", …) takes its ports from its own slice, below Linux's
+    ephemeral ports, so no two can be handed the same."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    first = _FIRST_PORT + index * _PORTS_PER_WORKER
+    return itertools.cycle(range(first, first + _PORTS_PER_WORKER))
+
+
+_FIRST_PORT, _PORTS_PER_WORKER = 20000, 500
+
+
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port of this worker's slice that nothing listens on now."""
+    for _ in range(_PORTS_PER_WORKER):
+        port = next(_worker_ports())
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("every port of this worker's slice is taken")
 
 
 def _wait(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
