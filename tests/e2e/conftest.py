@@ -134,10 +134,14 @@ def _worker_ports() -> Iterator[int]:
     that stack then ran on the other's action server and database. Each
     worker ("gw0", "gw1", …) takes its ports from its own slice, below Linux's
     ephemeral ports, so no two can be handed the same."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    return itertools.cycle(port_slice(os.environ.get("PYTEST_XDIST_WORKER", "gw0")))
+
+
+def port_slice(worker: str) -> range:
+    """The ports of the pytest-xdist worker named ``worker`` ("gw3"); any other name gets the first."""
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
     first = _FIRST_PORT + index * _PORTS_PER_WORKER
-    return itertools.cycle(range(first, first + _PORTS_PER_WORKER))
+    return range(first, first + _PORTS_PER_WORKER)
 
 
 _FIRST_PORT, _PORTS_PER_WORKER = 20000, 500
