@@ -126,6 +126,9 @@ class PlatformAPI:
         return self.sent(path_end)
 
 
+_FIRST_PORT, _PORTS_PER_WORKER = 20000, 500
+
+
 @functools.cache
 def _worker_ports() -> Iterator[int]:
     """This test process's own ports, round and round. pytest-xdist's workers
@@ -142,9 +145,6 @@ def port_slice(worker: str) -> range:
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
     first = _FIRST_PORT + index * _PORTS_PER_WORKER
     return range(first, first + _PORTS_PER_WORKER)
-
-
-_FIRST_PORT, _PORTS_PER_WORKER = 20000, 500
 
 
 def _free_port() -> int:
