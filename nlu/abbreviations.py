@@ -136,6 +136,7 @@ OFFICIAL_TERMS: dict[str, str] = {
     "keo dien": "cấp điện",
     "mo cong ty": "thành lập doanh nghiệp",
     "mo doanh nghiep": "thành lập doanh nghiệp",
+    "giai the cong ty": "giải thể doanh nghiệp",
     "mo truong": "thành lập trường",
     "nhan luong huu": "lĩnh lương hưu",
     "xin giay phep": "cấp giấy phép",
