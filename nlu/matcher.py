@@ -17,6 +17,8 @@ shares with a long official name). A message is also read in the official
 names' words ("bằng lái" -> "giấy phép lái xe"), and in a long message the
 sentence that asks weighs more than the story before it. A document that
 names only the opposite action ("thành lập" for "giải thể") counts for less.
+BM25 ranks without the question frames most cards' example questions share
+("cần giấy tờ gì", "ở đâu"): how a citizen asks is not what about.
 
 How sure the match is (``Match.confidence``) is a separate figure: the best
 BM25 per square root of the message's words, which separates questions about
