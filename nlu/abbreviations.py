@@ -121,6 +121,8 @@ OFFICIAL_TERMS: dict[str, str] = {
     "visa": "thị thực",
     "e visa": "thị thực điện tử",
     "ho khau": "thường trú",
+    "o nha tro": "tạm trú",
+    "o tro": "tạm trú",
     "nhap khau": "đăng ký thường trú",
     "chuyen khau": "đăng ký thường trú",
     "giay phep kinh doanh": "giấy chứng nhận đăng ký kinh doanh",

@@ -452,3 +452,16 @@ def test_a_story_that_asks_for_papers_does_not_name_a_card_whose_aliases_ask_so(
     marriage = next(c.score for c in match.procedures if c.id == "ket-hon")
     assert marriage < CARD_SCORE
     assert "ket-hon" not in [c.id for c in match.candidate_cards]
+
+
+def test_living_in_a_rented_room_is_read_as_temporary_residence(national):
+    """A tenant lives "ở nhà trọ", "ở trọ": the temporary residence card. A
+    landlord who opens one ("mở nhà trọ") asks about a business, not that card."""
+    story = (
+        "Tôi quê ở Nghệ An, mới vào Sài Gòn làm công nhân, đang ở nhà trọ. "
+        "Chủ nhà bảo phải khai báo với công an phường. Xin hỏi tôi cần mang theo giấy tờ gì?"
+    )
+    best = national.match(story).procedures[0]
+    assert best.id == "tam-tru" and best.score >= CARD_SCORE
+    assert national.match("e đang ở trọ gần trường, có phải khai báo gì ko ạ").procedures[0].id == "tam-tru"
+    assert national.match("mở nhà trọ cho thuê cần giấy phép gì").procedures[0].id != "tam-tru"
