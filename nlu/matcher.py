@@ -505,7 +505,9 @@ class Matcher:
             scores = (1 - _BM25_SHARE) * scores + _BM25_SHARE * best * bm25 / bm25.max()
         # BM25 grows with the message: per square root of its words, it
         # separates questions about a procedure from questions about anything else.
-        words = sum(1 for f in message_features if f.startswith("w:"))
+        # A word no document uses counts twice: it names what the message is
+        # about and no procedure covers ("shopee", "vinamilk"). Numbers count once.
+        words = sum(1 + (f not in self._columns and f[2:].isalpha()) for f in message_features if f.startswith("w:"))
         explained = plain.max() / math.sqrt(max(words, 1))
         if text.isascii():
             explained *= _FOLDED_EVIDENCE

@@ -465,3 +465,12 @@ def test_living_in_a_rented_room_is_read_as_temporary_residence(national):
     assert best.id == "tam-tru" and best.score >= CARD_SCORE
     assert national.match("e đang ở trọ gần trường, có phải khai báo gì ko ạ").procedures[0].id == "tam-tru"
     assert national.match("mở nhà trọ cho thuê cần giấy phép gì").procedures[0].id != "tam-tru"
+
+
+def test_a_word_no_document_uses_weighs_against_the_confidence():
+    """It names what the message is about and no procedure covers ("shopee"):
+    it counts as two words, a number as one, as does a known word that matches elsewhere."""
+    matcher = Matcher([CardText("procedure", "ong", ("đăng ký nuôi ong",)), CardText("procedure", "ca", ("nuôi cá",))])
+    known = matcher.match("đăng ký nuôi ong cá").confidence
+    assert matcher.match("đăng ký nuôi ong lợn").confidence < known
+    assert matcher.match("đăng ký nuôi ong 2024").confidence == pytest.approx(known)
