@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.evaluation import catalog_scores, intent_scores, procedure_scores
+from tests.evaluation import catalog_scores, intent_scores, near_domain_scores, procedure_scores
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +42,11 @@ def test_procedures_without_a_card_find_their_entry_and_never_an_unrelated_card(
     assert scores["catalog top-3"][0] >= 0.77
     assert scores["wrong-card rate"][0] <= 0.05
     assert scores["abstain rate (out of scope)"][0] >= 0.80
+
+
+def test_questions_next_to_the_domain_get_no_more_unrelated_cards():
+    """They borrow a card's words and no card answers them. Measured 0.40 named on
+    the test half (12 of 30): a known weakness (docs/evaluation.md); the guard
+    keeps it from growing while it is worked on."""
+    scores = near_domain_scores("models/current.tar.gz", "test")
+    assert scores["unrelated card named"][0] <= 0.44
