@@ -8,7 +8,9 @@ The evaluation sets in ``tests/data/eval`` were written separately from the
 training data and the card aliases, and are never trained on. Reports intent
 accuracy (ours and the stock Rasa pipeline), procedure top-1/top-3 and
 life-event accuracy (ours and a naive keyword overlap with official names),
-overall and per tag (no_diacritics, abbrev, formal).
+overall and per tag (no_diacritics, abbrev, formal), and how often questions
+next to the domain (``near_domain.yml``: a card's words, another topic) get
+an unrelated card.
 """
 
 from __future__ import annotations
