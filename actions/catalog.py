@@ -14,7 +14,7 @@ from actions.handoff import offer_person, said_before_this_message
 from actions.responses import send
 from knowledge import catalog_store, store
 from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
-from knowledge.unanswered import record_unanswered
+from knowledge.unanswered import ABSTENTIONS, record_unanswered
 from nlu.matcher import CONFIDENT_SCORE, CatalogText, codes_by_name, is_confident, sibling_key
 from settings import get_settings
 
@@ -84,12 +84,7 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
         return
     candidates = catalog_candidates(tracker)
     if not candidates:
-        channel = tracker.get_latest_input_channel() or "unknown"
-        record_unanswered(tracker.latest_message.get("text") or "", channel, "abstain")
-        if said_before_this_message(tracker, "utter_abstain"):  # the citizen insists: a person answers
-            offer_person(dispatcher, tracker, "abstained")
-        else:
-            dispatcher.utter_message(response="utter_abstain")
+        _abstain(dispatcher, tracker)
         return
     top = candidates[0]
     if (
@@ -99,6 +94,19 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
     ):
         return
     send(dispatcher, ask_which_of([_choice(c) for c in candidates[:3]]))
+
+
+def _abstain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """No procedure matches: say so (a private matter is named as one), keep
+    the question for the editors, and offer a person when the citizen insists."""
+    everyday = tracker.latest_message.get("everyday_matter")
+    reason, response = ("everyday", "utter_not_a_procedure") if everyday else ("abstain", "utter_abstain")
+    channel = tracker.get_latest_input_channel() or "unknown"
+    record_unanswered(tracker.latest_message.get("text") or "", channel, reason)
+    if any(said_before_this_message(tracker, said) for said in ABSTENTIONS):  # the citizen insists
+        offer_person(dispatcher, tracker, "abstained")
+    else:
+        dispatcher.utter_message(response=response)
 
 
 def _choice(candidate: dict) -> tuple[str, str]:

@@ -36,6 +36,6 @@ def resolve_procedure(tracker: Tracker) -> str | None:
     in_context = tracker.get_slot("procedure")
     elsewhere = [c["score"] for c in tracker.latest_message.get("catalog_candidates") or [] if not c.get("card")]
     strong = max([*scores, *elsewhere], default=0.0) >= CONFIDENT_SCORE
-    if in_context and not strong:
+    if in_context and not strong and not tracker.latest_message.get("everyday_matter"):
         return in_context  # a follow-up: "còn lệ phí thì sao?"
     return ASKED if candidates else None

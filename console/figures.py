@@ -30,7 +30,7 @@ from database import get_engine, session_scope
 from dossiers.models import Notification, Subscription
 from handoff.models import HandoffRequest
 from knowledge import catalog_store, store
-from knowledge.unanswered import UnansweredQuestion
+from knowledge.unanswered import ABSTENTIONS, UnansweredQuestion
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def _count_event(cells: dict[tuple[str, str], _Cell], topics: _Topics, window: W
         topics.catalog.update((sender, str(e["value"])) for e in entities if e.get("entity") == "catalog_code")
     elif kind == "bot":
         said = (event.get("metadata") or {}).get("utter_action")
-        if said == "utter_abstain":
+        if said in ABSTENTIONS:
             cell.not_understood += 1
         elif said == "utter_guide_ask_rating":
             cell.walkthroughs_completed += 1
@@ -282,7 +282,7 @@ def _activity(cells: dict[tuple[str, str], _Cell]) -> Table:
         "Hội thoại, tin nhắn và chuyển cán bộ",
         "Hội thoại: số cuộc trò chuyện có ít nhất một tin nhắn của công dân trong kỳ. Tin nhắn: tin nhắn và nút bấm "
         "của công dân (không tính thông báo hồ sơ tự động). Hiểu được: tin nhắn trừ tin trợ lý không hiểu "
-        '(nlu_fallback) và câu trợ lý trả lời "chưa có thông tin" (utter_abstain), chia cho số tin nhắn. '
+        '(nlu_fallback) và câu trợ lý trả lời "chưa có thông tin" hay "không phải thủ tục", chia cho số tin nhắn. '
         "Tự giải quyết: hội thoại không có yêu cầu gặp cán bộ trong kỳ, chia cho số hội thoại. "
         "Chuyển cán bộ: số yêu cầu gặp cán bộ mở trong kỳ; thời gian chờ: trung vị số phút từ lúc yêu cầu "
         "đến câu trả lời đầu tiên của cán bộ.",

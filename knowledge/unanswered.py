@@ -30,9 +30,12 @@ LOW_RATING = 2  # a rating of the help at or below this is a question the assist
 REASONS = {
     "fallback": "Trợ lý không hiểu",
     "abstain": "Không có thẻ phù hợp",
+    "everyday": "Việc riêng, không phải thủ tục",
     "denied": "Công dân bấm “Không phải”",
     "low_rating": "Đánh giá thấp",
 }
+# What the assistant says when no procedure matches the question.
+ABSTENTIONS = ("utter_abstain", "utter_not_a_procedure")
 MAX_TEXT = 500
 SIMILAR = 0.5  # share of character trigrams two questions have in common to be one group
 

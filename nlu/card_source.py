@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge import change_tokens
+from nlu.everyday import everyday_matters
 from nlu.matcher import CatalogText, Matcher, card_text
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class CardSource:
             logger.warning("Cannot read cards (%s); keeping %d cards.", type(exc).__name__, len(self._matcher))
             return
         cards = [_as_dict(row[0]) for row in rows]
-        self._matcher = Matcher((card_text(card) for card in cards), entries, self._home_province)
+        self._matcher = Matcher((card_text(card) for card in cards), entries, self._home_province, everyday_matters())
         self._token = token
         logger.info("Loaded %d cards and %d catalog entries for matching.", len(cards), len(entries))
 

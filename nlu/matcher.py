@@ -142,6 +142,17 @@ class CatalogText:
 
 
 @dataclass(frozen=True)
+class EverydayText:
+    """A private or commercial matter next to the procedures: a bank card, a
+    motorbike insurance sold by a company, a driving school's fee. Matched as
+    a card is, so that a question about it is not taken for the procedure
+    whose words it borrows ("làm lại thẻ ATM" is not "làm lại thẻ căn cước")."""
+
+    id: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Candidate:
     id: str
     score: float
@@ -165,6 +176,17 @@ class Match:
     # question about something else, whatever the ranking says.
     confidence: float = 0.0
     best_entry: float = 0.0  # the best score of a catalog entry without a card
+    everyday: Candidate | None = None  # the everyday matter that best explains the message
+
+    @property
+    def about_everyday_matter(self) -> bool:
+        """Whether an everyday matter explains the message about as well as
+        the best card, life event or catalog entry: then none is the answer
+        ("mua xe máy" is a life event before it is a shop's)."""
+        if self.everyday is None:
+            return False
+        best = max([c.score for c in (*self.procedures[:1], *self.life_events[:1], *self.catalog[:1])], default=0.0)
+        return self.everyday.score >= best * EVERYDAY_SHARE
 
     @property
     def candidate_cards(self) -> tuple[Candidate, ...]:
@@ -311,22 +333,32 @@ class Matcher:
     """An index of cards and catalog entries, built once per change of either."""
 
     def __init__(
-        self, cards: Iterable[CardText], catalog: Iterable[CatalogText] = (), home_province: str | None = None
+        self,
+        cards: Iterable[CardText],
+        catalog: Iterable[CatalogText] = (),
+        home_province: str | None = None,
+        everyday: Iterable[EverydayText] = (),
     ) -> None:
         self._cards = list(cards)
         card_codes = {code: card.id for card in self._cards if card.kind == "procedure" for code in card.codes}
         self._catalog = list(catalog)
+        self._everyday = list(everyday)
+        self._procedures_end = len(self._cards) + len(self._catalog)
         self._by_code = {entry.code: entry for entry in self._catalog}
         self._card_of_code = card_codes
-        # Documents: cards first, then catalog entries; one row per phrase.
+        # Documents: cards first, then catalog entries, then everyday matters; one row per phrase.
         names = [catalog_phrases(entry.name) for entry in self._catalog]
-        documents = [card.phrases for card in self._cards] + [
-            (*name, *entry.questions) for name, entry in zip(names, self._catalog, strict=True)
-        ]
+        documents = (
+            [card.phrases for card in self._cards]
+            + [(*name, *entry.questions) for name, entry in zip(names, self._catalog, strict=True)]
+            + [matter.phrases for matter in self._everyday]
+        )
         # How many of a document's phrases name it; the rest (questions) weigh less.
-        named_counts = [card.named_phrases for card in self._cards] + [
-            len(name) if entry.questions else 0 for name, entry in zip(names, self._catalog, strict=True)
-        ]
+        named_counts = (
+            [card.named_phrases for card in self._cards]
+            + [len(name) if entry.questions else 0 for name, entry in zip(names, self._catalog, strict=True)]
+            + [0] * len(self._everyday)
+        )
         phrase_features = [[features(p) for p in phrases] for phrases in documents]
         df: dict[str, int] = defaultdict(int)
         for doc_features in phrase_features:
@@ -336,6 +368,8 @@ class Matcher:
         self._columns = {feat: i for i, feat in enumerate(df)}
         self._feature_names = list(df)
         self._idf = np.array([max(math.log(total / (df[f] + 0.5)), 0.0) for f in df], dtype=np.float64)
+        procedure_features = {f for doc in phrase_features[: self._procedures_end] for phrase in doc for f in phrase}
+        self._of_procedures = np.array([f in procedure_features for f in df], dtype=bool)
         rows, cols, values, owner, shares = [], [], [], [], []
         for d, doc_features in enumerate(phrase_features):
             named = named_counts[d]
@@ -372,8 +406,10 @@ class Matcher:
         self._in_bm25 = np.array([not feat.startswith("c:") for feat in self._feature_names], dtype=bool)
         frames = question_frames(self._cards, phrase_features[: len(self._cards)])
         self._frame = np.array([feat in frames for feat in self._feature_names], dtype=bool)
+        # The procedures' spellings: "bể" in an everyday matter ("bể bơi") must
+        # not make "bể" match the procedures' "bé".
         self._forms: dict[str, set[str]] = defaultdict(set)
-        for phrases in documents:
+        for phrases in documents[: self._procedures_end]:
             for phrase in phrases:
                 for word in set(_WORD.findall(nfc(phrase).lower())):
                     self._forms[fold(word) if not word.isascii() else word].add(word)
@@ -436,6 +472,11 @@ class Matcher:
                     other.add(folded)
         return other
 
+    def _procedure_column(self, feature: str) -> int | None:
+        """The feature's column, if a card or catalog entry uses it."""
+        column = self._columns.get(feature)
+        return column if column is not None and self._of_procedures[column] else None
+
     def _feature_at(self, column: int) -> str:
         return self._feature_names[column]
 
@@ -457,7 +498,7 @@ class Matcher:
             return Match((), ())
         scores, confidence = scored
         self._propagate_to_life_events(scores)
-        entries = scores[len(self._cards) :][~self._covered]
+        entries = scores[len(self._cards) : self._procedures_end][~self._covered]
         best_entry = round(float(entries.max()), 4) if entries.size else 0.0
         return Match(
             procedures=self._top_cards(scores, "procedure", limit),
@@ -465,6 +506,7 @@ class Matcher:
             catalog=self._top_catalog(scores, limit, best_entry),
             confidence=round(confidence, 4),
             best_entry=best_entry,
+            everyday=self._best_everyday(scores),
         )
 
     def _scores(self, text: str) -> tuple[np.ndarray, float] | None:
@@ -494,21 +536,31 @@ class Matcher:
             phrase_scores = np.where(overlap > 0, (1 + b2) * precision * recall / (b2 * precision + recall), 0.0)
         scores = np.zeros(len(self._discount))
         scores[self._owners] = np.maximum.reduceat(phrase_scores * self._phrase_share, self._first_phrase)
-        best = scores.max()
+        # Scales and the confidence are the procedures' (cards and catalog):
+        # an everyday matter is measured against them, never sets them.
+        end = self._procedures_end
+        best = scores[:end].max(initial=0.0)
         terms = [c for c in columns.tolist() if self._in_bm25[c]]
         topic = [c for c in terms if not self._frame[c]]
         asked = [c for c in topic if self._feature_at(c) in request]
         ranking = self._bm25_scores(topic)
         plain = ranking + self._bm25_scores([c for c in terms if self._frame[c]])
         bm25 = ranking + (_REQUEST_BOOST - 1) * self._bm25_scores(asked)
-        if best > 0 and bm25.max() > 0:
-            scores = (1 - _BM25_SHARE) * scores + _BM25_SHARE * best * bm25 / bm25.max()
+        top_bm25 = bm25[:end].max(initial=0.0)
+        # An everyday matter's many phrases repeat its words ("thuê phòng trọ
+        # giá rẻ", "tìm phòng trọ gần trường"): its BM25 can tie the best
+        # procedure's, not outgrow it.
+        np.minimum(bm25[end:], top_bm25, out=bm25[end:])
+        if best > 0 and top_bm25 > 0:
+            scores = (1 - _BM25_SHARE) * scores + _BM25_SHARE * best * bm25 / top_bm25
         # BM25 grows with the message: per square root of its words, it
         # separates questions about a procedure from questions about anything else.
-        # A word no document uses counts twice: it names what the message is
+        # A word no procedure uses counts twice: it names what the message is
         # about and no procedure covers ("shopee", "vinamilk"). Numbers count once.
-        words = sum(1 + (f not in self._columns and f[2:].isalpha()) for f in message_features if f.startswith("w:"))
-        explained = plain.max() / math.sqrt(max(words, 1))
+        words = sum(
+            1 + (self._procedure_column(f) is None and f[2:].isalpha()) for f in message_features if f.startswith("w:")
+        )
+        explained = plain[:end].max(initial=0.0) / math.sqrt(max(words, 1))
         if text.isascii():
             explained *= _FOLDED_EVIDENCE
         asked_actions = named_actions(message_features)
@@ -532,6 +584,13 @@ class Matcher:
         ]
         return tuple(top[:limit])
 
+    def _best_everyday(self, scores: np.ndarray) -> Candidate | None:
+        matters = scores[self._procedures_end :]
+        if not matters.size or matters.max() <= 0:
+            return None
+        best = int(matters.argmax())
+        return Candidate(self._everyday[best].id, round(float(matters[best]), 4))
+
     def _top_catalog(self, scores: np.ndarray, limit: int, best_entry: float) -> tuple[CatalogCandidate, ...]:
         """Catalog entries best first; a card stands for its first code (once),
         when it is a candidate at all (a card's many phrases share a word or
@@ -544,8 +603,7 @@ class Matcher:
                 code = card.codes[0]
                 name = self._by_code[code].name if code in self._by_code else card.phrases[0]
                 ranked[code] = CatalogCandidate(code, name, round(float(scores[c]), 4), card.id)
-        offset = len(self._cards)
-        entry_scores = scores[offset:]
+        entry_scores = scores[len(self._cards) : self._procedures_end]
         # The same procedure of several provinces or levels carries one name:
         # one button per name (the best ranked: national before other provinces').
         names = {sibling_key(c.name) for c in ranked.values()}
@@ -631,6 +689,13 @@ CARD_PREFERENCE = 0.9
 # tests/data/eval/catalog.yml (docs/evaluation.md), never on the half that is
 # reported, together with OUT_OF_SCOPE_SURE.
 ABSTAIN_SCORE = 0.475
+# An everyday matter (``EverydayText``) that scores at least this share of the
+# best card, life event or catalog entry is what the message is about: nothing
+# is offered. Chosen on the dev sets (cards, catalog, near the domain): 1.3
+# lost no card and no catalog question and named the fewest unrelated cards;
+# 1.0 to 1.2 cost a catalog question ("xe hợp đồng 16 chỗ" needing a badge
+# is not a minibus rental), 1.4 and up named more unrelated cards.
+EVERYDAY_SHARE = 1.3
 # From this best catalog score up, the match overrules the intent classifier
 # when it hears a weak intent ("sổ đỏ" -> a procedure question).
 OVERRIDE_SCORE = 0.55

@@ -4,7 +4,8 @@ stdout. The project's measuring interface: keep the output stable.
     {"text", "intent": {"name", "confidence"},
      "entities": {"procedure", "life_event", "dossier_code", "aspect"},
      "procedure_candidates": [{"id", "score"}, ...],
-     "catalog_candidates": [{"code", "name", "score"}, ...]}  (a card's own code counts, with "card")
+     "catalog_candidates": [{"code", "name", "score"}, ...],  (a card's own code counts, with "card")
+     "everyday_matter": {"id", "score"} or null}  (a private matter, not a procedure: nothing else is offered)
 
 Everything else (Rasa's and TensorFlow's logs) goes to stderr.
 """
@@ -40,6 +41,7 @@ def to_contract(text: str, result: dict[str, Any]) -> dict[str, Any]:
         "procedure_candidates": result.get("procedure_candidates") or [],
         "life_event_candidates": result.get("life_event_candidates") or [],
         "catalog_candidates": result.get("catalog_candidates") or [],
+        "everyday_matter": result.get("everyday_matter"),
     }
 
 

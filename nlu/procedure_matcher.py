@@ -41,6 +41,9 @@ from settings import get_settings
 CANDIDATES = "procedure_candidates"
 LIFE_EVENT_CANDIDATES = "life_event_candidates"
 CATALOG_CANDIDATES = "catalog_candidates"
+# The everyday matter (a bank card, a wedding dress) the message is about
+# rather than any procedure: the action says so instead of "no information".
+EVERYDAY_MATTER = "everyday_matter"
 # When the classifier gives up but the message plainly names a procedure
 # ("sổ đỏ", "bằng lái"), it is a procedure question.
 _WEAK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -105,8 +108,10 @@ class ProcedureMatcher(GraphComponent):
         # nothing is offered, neither cards nor catalog entries (the assistant
         # says it does not know, or a follow-up keeps the card in context).
         classified = message.get(INTENT) or {}
-        sure = match.confidence >= self._config["abstain_score"] and not heard_off_topic(
-            classified, match, self._config["override_score"]
+        sure = (
+            match.confidence >= self._config["abstain_score"]
+            and not heard_off_topic(classified, match, self._config["override_score"])
+            and not match.about_everyday_matter
         )
         catalog = list(match.catalog[: self._config["catalog_candidates"]]) if sure else []
         # A card is named only when no entry without a card clearly beats it.
@@ -129,6 +134,8 @@ class ProcedureMatcher(GraphComponent):
         message.set(CANDIDATES, [{"id": c.id, "score": c.score} for c in procedures], add_to_output=True)
         message.set(LIFE_EVENT_CANDIDATES, [{"id": c.id, "score": c.score} for c in life_events], add_to_output=True)
         message.set(CATALOG_CANDIDATES, [_catalog_item(c) for c in catalog], add_to_output=True)
+        everyday = match.everyday if match.about_everyday_matter else None
+        message.set(EVERYDAY_MATTER, everyday and {"id": everyday.id, "score": everyday.score}, add_to_output=True)
 
         intent = (message.get(INTENT) or {}).get("name")
         entities = list(message.get(ENTITIES, []))

@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.procedures import ActionAnswerProcedure
+from database import session_scope
 from knowledge import catalog_store, store
+from knowledge.unanswered import UnansweredQuestion
 from settings import get_settings
 from tests.app.test_catalog_import import EXPORT, portal
 
@@ -20,7 +23,12 @@ def known(database_url):
 
 
 def tracker(
-    text: str, catalog: list[dict], entities: dict | None = None, cards: list[dict] | None = None, **slots: str
+    text: str,
+    catalog: list[dict],
+    entities: dict | None = None,
+    cards: list[dict] | None = None,
+    everyday: dict | None = None,
+    **slots: str,
 ) -> Tracker:
     latest = {
         "text": text,
@@ -28,6 +36,7 @@ def tracker(
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
         "procedure_candidates": cards or [],
         "catalog_candidates": catalog,
+        "everyday_matter": everyday,
     }
     events = [{"event": "user", "text": text, "input_channel": "telegram", "parse_data": latest}]
     return Tracker("telegram:5", dict(slots), latest, events, False, None, {}, "action_listen")
@@ -79,6 +88,18 @@ def test_a_card_without_a_national_code_is_offered_when_it_beats_the_entries(kno
 def test_nothing_matched_abstains_and_offers_a_person(known):
     messages, _ = run(tracker("cho hỏi thủ tục xin cấp phép nuôi rồng kiểng trong nhà", []))
     assert messages[0]["response"] == "utter_abstain"
+
+
+BANK_CARD = {"id": "bank-cards", "score": 0.7}
+
+
+def test_a_private_matter_is_named_as_not_a_procedure_and_kept_for_editors(known):
+    messages, slots = run(tracker("thẻ atm bị nuốt thì làm lại ở đâu", [], everyday=BANK_CARD, procedure="can-cuoc"))
+    assert [m["response"] for m in messages] == ["utter_not_a_procedure"]
+    assert slots == {"procedure": None}  # not a follow-up on the card in context
+    with session_scope() as session:
+        [kept] = session.scalars(select(UnansweredQuestion)).all()
+    assert kept.reasons == {"everyday": 1}
 
 
 def test_a_chosen_entry_is_answered(known):

@@ -137,6 +137,20 @@ def test_an_abstention_the_citizen_insists_on_opens_a_handoff(database_url, hour
     assert store.open_requests()[0].reason == "abstained"
 
 
+def test_a_citizen_who_insists_on_a_private_matter_is_offered_a_person(database_url, hours):
+    hours(ALWAYS)
+    declined = [
+        {"event": "user", "text": "thẻ atm bị nuốt", "parse_data": {}},
+        {"event": "bot", "text": "Dạ, câu hỏi này…", "metadata": {"utter_action": "utter_not_a_procedure"}},
+    ]
+    insisting = tracker("vậy thẻ atm làm lại ở đâu", "ask_procedure", events=declined)
+    insisting.latest_message["everyday_matter"] = {"id": "bank-cards", "score": 0.7}
+    dispatcher = CollectingDispatcher()
+    answer_without_card(dispatcher, insisting)
+    assert dispatcher.messages[0]["response"] == "utter_handoff_queued"
+    assert store.open_requests()[0].reason == "abstained"
+
+
 def test_staff_replies_are_said_once_with_the_mark(database_url, hours):
     hours(ALWAYS)
     request, created = store.open_request(SENDER, "asked", False)

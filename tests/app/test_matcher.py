@@ -19,6 +19,7 @@ from nlu.matcher import (
     CardText,
     CatalogCandidate,
     CatalogText,
+    EverydayText,
     Match,
     Matcher,
     card_text,
@@ -153,10 +154,13 @@ def test_an_unknown_code_names_nothing(with_catalog):
 @pytest.fixture(scope="module")
 def national():
     """Cards with the whole national catalog, as the set-up imports it."""
+    from nlu.everyday import everyday_matters
     from tests.bench import shipped_catalog
 
     cards, _ = validate_files()
-    return Matcher((card_text(card.model_dump(mode="json")) for card in cards), shipped_catalog())
+    return Matcher(
+        (card_text(card.model_dump(mode="json")) for card in cards), shipped_catalog(), everyday=everyday_matters()
+    )
 
 
 @pytest.mark.parametrize(
@@ -474,3 +478,39 @@ def test_a_word_no_document_uses_weighs_against_the_confidence():
     known = matcher.match("đăng ký nuôi ong cá").confidence
     assert matcher.match("đăng ký nuôi ong lợn").confidence < known
     assert matcher.match("đăng ký nuôi ong 2024").confidence == pytest.approx(known)
+
+
+def test_an_everyday_matter_that_explains_the_message_better_takes_it_from_the_card():
+    """A bank card is not the citizen-ID card, though both are "làm lại thẻ"."""
+    card = CardText("procedure", "can-cuoc", ("cấp lại thẻ căn cước", "làm lại thẻ căn cước bị mất"), named_phrases=1)
+    bank = EverydayText("bank-cards", ("thẻ ATM", "thẻ ATM bị nuốt", "làm lại thẻ ngân hàng"))
+    matcher = Matcher([card], everyday=[bank])
+    about_bank = matcher.match("thẻ atm bị nuốt thì làm lại thế nào")
+    assert about_bank.everyday == Candidate("bank-cards", about_bank.everyday.score)
+    assert about_bank.about_everyday_matter
+    assert not matcher.match("làm lại thẻ căn cước bị mất").about_everyday_matter
+    assert [c.id for c in about_bank.procedures] == ["can-cuoc"]  # still ranked: the decision is the caller's
+
+
+def test_everyday_matters_are_neither_cards_nor_catalog_entries():
+    bank = EverydayText("bank-cards", ("thẻ ATM ngân hàng",))
+    match = Matcher([], [CatalogText("1.000001", "Cấp thẻ căn cước")], everyday=[bank]).match("thẻ atm ngân hàng")
+    assert match.procedures == () and [c.code for c in match.catalog] == ["1.000001"]
+    assert match.best_entry < match.everyday.score and match.about_everyday_matter
+
+
+def test_without_everyday_matters_nothing_is_taken_for_one():
+    card = CardText("procedure", "can-cuoc", ("cấp lại thẻ căn cước",))
+    match = Matcher([card]).match("làm lại thẻ atm")
+    assert match.everyday is None and not match.about_everyday_matter
+
+
+def test_an_everyday_matters_spelling_does_not_make_a_procedures_word_match():
+    """ "bể" (a pool) folds to "be" as "bé" (a baby) does: that an everyday
+    matter writes "bể" does not make it the cards' "bé"."""
+    card = CardText("procedure", "khai-sinh", ("khai sinh cho bé",))
+    pools = EverydayText("swimming", ("bể bơi", "học bơi"))
+    matcher = Matcher([card], everyday=[pools])
+    [baby] = matcher.match("khai sinh cho bé").procedures
+    [pool] = matcher.match("khai sinh cho bể").procedures
+    assert baby.score == 1.0 and pool.score < 0.9

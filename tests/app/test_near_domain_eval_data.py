@@ -20,13 +20,13 @@ def test_every_question_borrows_a_known_card_or_none(questions):
     for q in questions:
         assert set(q) == {"text", "shares", "split", "tags"}, q
         assert q["shares"] is None or q["shares"] in ids, q
-        assert q["split"] in {"dev", "test"}, q
+        assert q["split"] in {"dev", "test", "test-2"}, q
         assert len(q["tags"]) == 1 and set(q["tags"]) <= STYLES, q
 
 
 def test_both_halves_are_large_enough(questions):
     splits = [q["split"] for q in questions]
-    assert splits.count("dev") >= 15 and splits.count("test") >= 25
+    assert splits.count("dev") >= 15 and splits.count("test") >= 25 and splits.count("test-2") >= 40
 
 
 def test_no_question_is_learned_or_in_another_set(questions):

@@ -13,7 +13,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.matcher import ABSTAIN_SCORE, OVERRIDE_SCORE
-from nlu.procedure_matcher import CANDIDATES, CATALOG_CANDIDATES, ProcedureMatcher
+from nlu.procedure_matcher import CANDIDATES, CATALOG_CANDIDATES, EVERYDAY_MATTER, ProcedureMatcher
 
 OFF_TOPIC = "lương giáo viên mầm non năm nay được tăng bao nhiêu"
 NAMED = "đổi, cấp lại giấy xác nhận khuyết tật"
@@ -54,3 +54,17 @@ def test_a_strong_match_overrules_the_classifier(component):
     message = _understood(component, NAMED, "out_of_scope", 0.99)
     assert message.get(CATALOG_CANDIDATES)[0]["score"] >= OVERRIDE_SCORE
     assert message.get(INTENT)["name"] == "ask_procedure"
+
+
+def test_a_private_matter_offers_nothing_and_says_which(component):
+    """A bank card changing to a chip card is not the chip citizen-ID card."""
+    message = _understood(component, "đổi thẻ ATM từ sang thẻ chip ở ngân hàng nào nhanh", "ask_procedure", 0.9)
+    assert message.get(EVERYDAY_MATTER)["id"] == "bank-cards"
+    assert message.get(CANDIDATES) == [] and message.get(CATALOG_CANDIDATES) == []
+    assert not [e for e in message.get(ENTITIES, []) if e["entity"] == "procedure"]
+
+
+def test_the_procedure_next_to_it_is_still_named(component):
+    message = _understood(component, "đổi sang thẻ căn cước gắn chip ở đâu", "ask_procedure", 0.9)
+    assert message.get(EVERYDAY_MATTER) is None
+    assert [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"] == ["can-cuoc"]
