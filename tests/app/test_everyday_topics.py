@@ -1,6 +1,8 @@
 """The everyday matters the matcher weighs against the procedures
 (knowledge/everyday.yml): well formed, never a procedure, apart from the evaluation sets."""
 
+from dataclasses import replace
+
 import pytest
 import yaml
 
@@ -58,3 +60,16 @@ def test_no_phrase_is_an_evaluation_question(topics):
     asked = {normalize(r["text"]) for name in EVAL_SETS for r in load(name)}
     asked |= {normalize(q["text"]) for name in ("catalog.yml", "near_domain.yml") for q in load(name)["questions"]}
     assert [p for t in topics for p in t["phrases"] if normalize(p) in asked] == []
+
+
+def test_a_declined_question_an_editor_attaches_to_a_card_is_answered_by_it():
+    """The everyday matters are not the last word: the console's "gắn vào thẻ"
+    adds the question to the card's examples, and the card then wins."""
+    cards, _ = validate_files()
+    texts = [card_text(card.model_dump(mode="json")) for card in cards]
+    question = "thẻ ATM bị nuốt mất rồi thì làm lại thế nào ạ"
+    before = Matcher(texts, shipped_catalog(), everyday=everyday_matters()).match(question)
+    assert before.about_everyday_matter
+    attached = [replace(t, phrases=(*t.phrases, question)) if t.id == "can-cuoc" else t for t in texts]
+    after = Matcher(attached, shipped_catalog(), everyday=everyday_matters()).match(question)
+    assert not after.about_everyday_matter and after.procedures[0].id == "can-cuoc"

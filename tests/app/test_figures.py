@@ -70,7 +70,12 @@ CONVERSATIONS = {
         {"type": "slot", "at": ts(DAY_B, 9, 3), "name": "life_event", "value": "sinh-con"},
         user(DAY_B, 4, "thủ tục 1.001193", "ask_procedure", catalog_code="1.001193"),
     ],
-    "telegram:t2": [user(DAY_B, 20, "gặp cán bộ", "handoff")],
+    # A private matter declined ("không phải thủ tục"): not understood, as an abstention is.
+    "telegram:t2": [
+        user(DAY_B, 19, "thẻ atm bị nuốt", "ask_procedure"),
+        {"type": "bot", "at": ts(DAY_B, 9, 19), "utter_action": "utter_not_a_procedure"},
+        user(DAY_B, 20, "gặp cán bộ", "handoff"),
+    ],
     # Outside the window: counted nowhere.
     "web:late": [user(LATER, 0, "xin chào", "greet")],
 }
@@ -79,7 +84,7 @@ EXPECTED_DAY = {
     "activity": [
         ["2026-11-02", "web", "2", "4", "50.0%", "50.0%", "1", "6.0"],
         ["2026-11-02", "zalo_oa", "1", "2", "50.0%", "100.0%", "0", "—"],
-        ["2026-11-09", "telegram", "2", "4", "100.0%", "0.0%", "2", "15.0"],
+        ["2026-11-09", "telegram", "2", "5", "80.0%", "0.0%", "2", "15.0"],
         ["2026-11-09", "zalo_oa", "0", "0", "—", "—", "0", "—"],
     ],
     "services": [
@@ -166,12 +171,12 @@ def test_weeks_and_months_add_the_days_up(figures_data):
     assert weeks["activity"] == [
         ["2026-W45", "web", "2", "4", "50.0%", "50.0%", "1", "6.0"],
         ["2026-W45", "zalo_oa", "1", "2", "50.0%", "100.0%", "0", "—"],
-        ["2026-W46", "telegram", "2", "4", "100.0%", "0.0%", "2", "15.0"],
+        ["2026-W46", "telegram", "2", "5", "80.0%", "0.0%", "2", "15.0"],
         ["2026-W46", "zalo_oa", "0", "0", "—", "—", "0", "—"],
     ]
     months = as_text(compute(Window(DAY_A, DAY_B + dt.timedelta(days=7), "month", VN)))
     assert months["activity"] == [
-        ["2026-11", "telegram", "2", "4", "100.0%", "0.0%", "2", "15.0"],
+        ["2026-11", "telegram", "2", "5", "80.0%", "0.0%", "2", "15.0"],
         ["2026-11", "web", "2", "4", "50.0%", "50.0%", "1", "6.0"],
         ["2026-11", "zalo_oa", "1", "2", "50.0%", "100.0%", "0", "—"],
     ]

@@ -17,7 +17,7 @@ def test_intent_accuracy():
 
 
 def test_procedure_accuracy(procedures):
-    # Measured 0.942, 0.961 without diacritics, 0.958 with abbreviations, top-3 0.990.
+    # Measured 0.937, 0.961 without diacritics, 0.958 with abbreviations, top-3 0.990.
     assert procedures["top1"]["overall"][0] >= 0.93
     assert procedures["top1"]["no_diacritics"][0] >= 0.93
     assert procedures["top1"]["abbrev"][0] >= 0.90
@@ -35,18 +35,20 @@ def test_procedures_without_a_card_find_their_entry_and_never_an_unrelated_card(
     """Issue #11's guards, on the reported half: the wrong-card rate was about
     a third before the catalog (target 0.05, measured 0.042); catalog top-3
     0.54 before BM25 and the confidence to abstain (target 0.80, measured
-    0.79); out-of-scope abstention measured 0.88 (0.84 with the old score
-    threshold, 0.76 before messages without diacritics counted as weaker
-    evidence)."""
+    0.79); out-of-scope abstention measured 0.96 (0.88 before the everyday
+    matters, 0.84 with the old score threshold, 0.76 before messages without
+    diacritics counted as weaker evidence)."""
     scores = catalog_scores("models/current.tar.gz", "test")
     assert scores["catalog top-3"][0] >= 0.77
     assert scores["wrong-card rate"][0] <= 0.05
-    assert scores["abstain rate (out of scope)"][0] >= 0.80
+    assert scores["abstain rate (out of scope)"][0] >= 0.88
 
 
-def test_questions_next_to_the_domain_get_no_more_unrelated_cards():
-    """They borrow a card's words and no card answers them. Measured 0.40 named on
-    the test half (12 of 30): a known weakness (docs/evaluation.md); the guard
-    keeps it from growing while it is worked on."""
-    scores = near_domain_scores("models/current.tar.gz", "test")
-    assert scores["unrelated card named"][0] <= 0.44
+@pytest.mark.parametrize(("split", "most"), [("test", 0.40), ("test-2", 0.40)])
+def test_questions_next_to_the_domain_get_no_more_unrelated_cards(split, most):
+    """They borrow a card's words and no card answers them. Named on the test
+    half: 0.40 before the everyday matters, 0.367 (11 of 30) with them; on the
+    second test half 0.425 and 0.375 (15 of 40). A known weakness
+    (docs/evaluation.md): the guard keeps it from growing while it is worked on."""
+    scores = near_domain_scores("models/current.tar.gz", split)
+    assert scores["unrelated card named"][0] <= most
