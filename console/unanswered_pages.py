@@ -4,7 +4,8 @@ same matcher the assistant runs, over the current cards, so an editor sees a
 fix work); and the actions: attach the question to a card as an example
 (published at once, matched within seconds) or to a national catalog entry
 without a card (matched within seconds too; reviewed and taken off on their
-own page), start a new card from it, or mark it handled."""
+own page), mark it a private matter that no procedure answers (likewise),
+start a new card from it, or mark it handled."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from console import audit
 from console.auth import current_user, requires_role
 from console.pages import render
 from database import session_scope
-from knowledge import catalog_store, drafts, store, unanswered
+from knowledge import catalog_store, drafts, everyday_questions, store, unanswered
 from knowledge.schema import ProcedureCard
 from nlu.card_source import CardSource
 from nlu.matcher import ABSTAIN_SCORE, CARD_SCORE
@@ -38,6 +39,7 @@ class Now:
     candidates: list[tuple[str, float]]  # (name, score), cards and catalog entries
     catalog: str | None  # the catalog entry offered instead, if any
     catalog_code: str | None
+    everyday: str | None = None  # the everyday matter it is taken for: nothing is offered
 
 
 @lru_cache(maxsize=4)
@@ -50,13 +52,15 @@ def matcher_now(text: str, names: dict[str, str]) -> Now:
     thresholds: a card at least ``CARD_SCORE`` that beats every catalog entry without a
     card above ``ABSTAIN_SCORE``), else the catalog entry it would offer."""
     found = _source(get_settings().database_url).matcher().match(text, limit=3)
+    candidates = [(names.get(c.id, c.id), round(c.score, 2)) for c in found.procedures]
+    if found.about_everyday_matter and found.everyday is not None:
+        return Now(None, None, candidates, None, None, found.everyday.id)
     catalog = [c for c in found.catalog if c.score >= ABSTAIN_SCORE]
     best_other = next((c.score for c in catalog if c.card is None), 0.0)
     top = found.procedures[0] if found.procedures else None
     best = top.id if top is not None and top.score >= max(CARD_SCORE, best_other) else None
     entry = catalog[0] if catalog and best is None else None
     offered = f"{entry.code} · {entry.name}" if entry else None
-    candidates = [(names.get(c.id, c.id), round(c.score, 2)) for c in found.procedures]
     return Now(best, names.get(best) if best else None, candidates, offered, entry.code if entry else None)
 
 
@@ -163,6 +167,50 @@ async def remove_catalog_question(request: Request) -> Response:
 
 
 @requires_role("editor")
+async def mark_everyday(request: Request) -> Response:
+    """Mark the group's question a private matter: the matcher reads it as one,
+    so it and questions like it get no card, and the assistant says so."""
+    form = await request.form()
+    ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
+    question = str(form.get("question", "")).strip()
+    rows = unanswered.get_rows(ids)
+    if not rows or question not in {r.text for r in rows}:
+        return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
+    account = current_user(request)
+    assert account is not None
+    with session_scope() as session:
+        everyday_questions.mark(question, account.username, session)
+        unanswered.close(ids, "attached", account.username, everyday_questions.TARGET, session=session)
+        audit.record(session, account, "unanswered_everyday", everyday_questions.TARGET, {"questions": len(ids)})
+    return RedirectResponse("/unanswered?done=everyday", status_code=303)
+
+
+@requires_role("editor")
+async def everyday_page(request: Request) -> Response:
+    """The questions marked as private matters, to review and take off."""
+    return render(
+        request, "everyday_questions.html", questions=everyday_questions.marked(),
+        notice=request.query_params.get("done", ""),
+    )  # fmt: skip
+
+
+@requires_role("editor")
+async def unmark_everyday(request: Request) -> Response:
+    """Take a question off the private matters; the citizens' questions it closed are open again."""
+    form = await request.form()
+    question_id = str(form.get("id", ""))
+    account = current_user(request)
+    assert account is not None
+    with session_scope() as session:
+        removed = everyday_questions.unmark(int(question_id), session) if question_id.isdigit() else None
+        if removed is None:
+            return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
+        reopened = unanswered.reopen(everyday_questions.TARGET, removed.text, session)
+        audit.record(session, account, "everyday_question_removed", everyday_questions.TARGET, {"reopened": reopened})
+    return RedirectResponse("/unanswered/everyday-questions?done=removed", status_code=303)
+
+
+@requires_role("editor")
 async def handle(request: Request) -> Response:
     form = await request.form()
     ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
@@ -181,4 +229,7 @@ routes = [
     Route("/unanswered/handled", handle, methods=["POST"]),
     Route("/unanswered/catalog-questions", catalog_questions, methods=["GET"]),
     Route("/unanswered/catalog-questions/remove", remove_catalog_question, methods=["POST"]),
+    Route("/unanswered/everyday", mark_everyday, methods=["POST"]),
+    Route("/unanswered/everyday-questions", everyday_page, methods=["GET"]),
+    Route("/unanswered/everyday-questions/remove", unmark_everyday, methods=["POST"]),
 ]

@@ -73,3 +73,16 @@ class CatalogQuestion(Base):
     text: Mapped[str] = mapped_column(Text)
     added_by: Mapped[str] = mapped_column(String(80))
     added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class EverydayQuestion(Base):
+    """A citizen's question an editor marked as a private matter, not a procedure
+    (a bank card, a shop's service): the matcher reads it as one more everyday
+    matter (``knowledge/everyday.yml``), so it and questions like it get no card."""
+
+    __tablename__ = "everyday_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text, unique=True)
+    added_by: Mapped[str] = mapped_column(String(80))
+    added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -3,7 +3,8 @@
 Rasa caches trained components by fingerprint and never sees the database,
 so the matcher does not learn cards at training time: it reads them at run
 time and re-reads them when a cheap change token (card count and versions,
-catalog entries, questions attached to entries) moves, checked at most every
+catalog entries, questions attached to entries, questions marked as private
+matters) moves, checked at most every
 ``refresh_seconds``. An edit in the console is therefore matched within
 seconds, without retraining. Written with
 SQLAlchemy Core calls that behave the same in 1.4 (engine) and 2.0 (app).
@@ -23,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge import change_tokens
 from nlu.everyday import everyday_matters
-from nlu.matcher import CatalogText, Matcher, card_text
+from nlu.matcher import CatalogText, EverydayText, Matcher, card_text
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,10 @@ _CATALOG_SQL = text(
     "SELECT code, name, scope, province FROM catalog_entries WHERE NOT withdrawn AND scope <> 'internal'"
 )
 _QUESTIONS_SQL = text("SELECT code, text FROM catalog_questions ORDER BY id")
+_TOKENS = (change_tokens.CARDS, change_tokens.CATALOG, change_tokens.QUESTIONS, change_tokens.EVERYDAY)
+_EVERYDAY_SQL = text("SELECT text FROM everyday_questions ORDER BY id")
+# The questions editors marked as private matters, as one more everyday matter.
+EDITORS_EVERYDAY = "marked-by-editors"
 
 
 class CardSource:
@@ -54,10 +59,7 @@ class CardSource:
     def _reload_if_changed(self) -> None:
         try:
             with self._engine.connect() as connection:
-                token = tuple(
-                    value for sql in (change_tokens.CARDS, change_tokens.CATALOG, change_tokens.QUESTIONS)
-                    for value in connection.execute(sql).one()
-                )  # fmt: skip
+                token = tuple(value for sql in _TOKENS for value in connection.execute(sql).one())
                 if token == self._token:
                     return
                 rows = connection.execute(_CARDS_SQL).all()
@@ -68,11 +70,13 @@ class CardSource:
                     CatalogText(*row, questions=tuple(questions.get(row[0], ())))
                     for row in connection.execute(_CATALOG_SQL)
                 ]
+                marked = tuple(row[0] for row in connection.execute(_EVERYDAY_SQL))
         except SQLAlchemyError as exc:
             logger.warning("Cannot read cards (%s); keeping %d cards.", type(exc).__name__, len(self._matcher))
             return
         cards = [_as_dict(row[0]) for row in rows]
-        self._matcher = Matcher((card_text(card) for card in cards), entries, self._home_province, everyday_matters())
+        everyday = [*everyday_matters(), EverydayText(EDITORS_EVERYDAY, marked)] if marked else everyday_matters()
+        self._matcher = Matcher((card_text(card) for card in cards), entries, self._home_province, everyday)
         self._token = token
         logger.info("Loaded %d cards and %d catalog entries for matching.", len(cards), len(entries))
 

@@ -20,7 +20,7 @@ from actions.handoff import ActionHandoff
 from actions.models import GuideProgress
 from console.unanswered_pages import matcher_now
 from database import get_engine, session_scope
-from knowledge import catalog_store, store, unanswered
+from knowledge import catalog_store, everyday_questions, store, unanswered
 from knowledge.answers import ask_which_of, payload
 from settings import get_settings
 from tests.app.console_client import account, client, csrf, login
@@ -212,3 +212,49 @@ def test_only_editors_review_or_take_off_catalog_questions(cards):
     token = login(web, "nhan.vien")
     assert web.get("/unanswered/catalog-questions").status_code == 403
     assert web.post("/unanswered/catalog-questions/remove", data={"id": "1", "csrf_token": token}).status_code == 403
+
+
+def test_a_question_marked_a_private_matter_gets_no_card_until_taken_off(cards):
+    """A citizen said "Không phải" to the card offered for a warranty slip: the
+    editor marks it a private matter; the matcher then offers no card for it,
+    and taking it off opens the citizen's question again."""
+    question = "làm lại phiếu bảo hành máy lạnh bị mất"
+    assert matcher_now(question, {}).card is not None and matcher_now(question, {}).everyday is None
+    unanswered.record_unanswered(question, "zalo_oa", "denied", card_id="trich-luc-ho-tich")
+    account("bien.tap", "editor")
+    web = client()
+    token = login(web, "bien.tap")
+    [group] = unanswered.groups()
+    form = {"ids": group.ids, "question": question, "csrf_token": token}
+    other = web.post("/unanswered/everyday", data=form | {"question": "câu khác"})
+    assert other.status_code == 400 and "Không tìm thấy câu hỏi này" in other.text
+    response = web.post("/unanswered/everyday", data=form)
+    assert response.status_code == 303 and response.headers["location"].endswith("done=everyday")
+    assert unanswered.groups() == [] and unanswered.groups("attached")[0].rows[0].card_id == "everyday"
+    time.sleep(1.1)  # the console's matcher re-reads at most every second
+    now = matcher_now(question, {})
+    assert now.everyday == "marked-by-editors" and now.card is None
+    assert "Việc riêng, không phải thủ tục" in web.get("/unanswered?status=attached").text
+
+    page = web.get("/unanswered/everyday-questions")
+    assert page.status_code == 200 and question in page.text and "bien.tap" in page.text
+    [marked] = everyday_questions.marked()
+    assert web.post("/unanswered/everyday-questions/remove", data={"id": "abc", "csrf_token": token}).status_code == 400
+    removed = web.post("/unanswered/everyday-questions/remove", data={"id": str(marked.id), "csrf_token": token})
+    assert removed.status_code == 303 and removed.headers["location"].endswith("done=removed")
+    assert everyday_questions.marked() == [] and [g.lead.text for g in unanswered.groups()] == [question]
+    time.sleep(1.1)
+    assert matcher_now(question, {}).everyday is None
+    with session_scope() as session:
+        actions = [row[0] for row in session.execute(text("SELECT action FROM console_audit"))]
+    assert {"unanswered_everyday", "everyday_question_removed"} <= set(actions)
+
+
+def test_only_editors_mark_private_matters(cards):
+    account("nhan.vien", "staff")
+    web = client()
+    token = login(web, "nhan.vien")
+    assert web.get("/unanswered/everyday-questions").status_code == 403
+    marking = {"ids": ["1"], "question": "x", "csrf_token": token}
+    assert web.post("/unanswered/everyday", data=marking).status_code == 403
+    assert web.post("/unanswered/everyday-questions/remove", data={"id": "1", "csrf_token": token}).status_code == 403
