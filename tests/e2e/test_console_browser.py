@@ -2,7 +2,8 @@
 the running stack: log in, a bad fee refused next to its field, publish, the
 web chat answers the new fee within 5 s, revert, a stale save refused with
 the text kept; attaching an unanswered question to a card or to a catalog
-entry changes what ``make parse`` returns without retraining; axe-core finds no serious or critical problem;
+entry, or marking it a private matter, changes what ``make parse`` returns
+without retraining; axe-core finds no serious or critical problem;
 screenshots go to ``var/screenshots/``."""
 
 from __future__ import annotations
@@ -171,6 +172,33 @@ def test_a_question_attached_to_a_catalog_entry_is_parsed_to_it_and_forgotten_wh
     removed = time.monotonic()
     while [c["code"] for c in _parse(parser, CATALOG_QUESTION)["catalog_candidates"]][:1] == [CATALOG_CODE]:
         assert time.monotonic() - removed < 10, "make parse still offers the entry"
+        time.sleep(0.5)
+
+
+PRIVATE_QUESTION = "làm lại phiếu bảo hành máy lạnh bị mất"
+
+
+def test_a_question_marked_a_private_matter_is_parsed_so_and_forgotten_when_taken_off(stack, browser, parser):
+    unanswered.record_unanswered(PRIVATE_QUESTION, "zalo_oa", "denied", card_id="trich-luc-ho-tich")
+    assert _parse(parser, PRIVATE_QUESTION)["everyday_matter"] is None
+    page = _editor(stack, browser)
+    page.goto(f"{stack.dossier_url}/unanswered")
+    group = page.get_by_test_id("unanswered-group").filter(has_text=PRIVATE_QUESTION)
+    group.get_by_role("button", name="Việc riêng, không phải thủ tục").click()
+    expect(page.get_by_role("status").first).to_contain_text("Đã đánh dấu là việc riêng")
+    marked = time.monotonic()
+    while _parse(parser, PRIVATE_QUESTION)["everyday_matter"] is None:
+        assert time.monotonic() - marked < 10, "make parse does not take it for a private matter yet"
+        time.sleep(0.5)
+    parsed = _parse(parser, PRIVATE_QUESTION)
+    assert parsed["entities"]["procedure"] is None and parsed["procedure_candidates"] == []
+    page.goto(f"{stack.dossier_url}/unanswered/everyday-questions")
+    assert serious_problems(page) == []
+    page.get_by_test_id("everyday-question").filter(has_text=PRIVATE_QUESTION).get_by_role("button").click()
+    expect(page.get_by_role("status").first).to_contain_text("Đã gỡ câu hỏi")
+    removed = time.monotonic()
+    while _parse(parser, PRIVATE_QUESTION)["everyday_matter"] is not None:
+        assert time.monotonic() - removed < 10, "make parse still takes it for a private matter"
         time.sleep(0.5)
 
 
