@@ -9,9 +9,12 @@ start a new card from it, or mark it handled."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -123,12 +126,11 @@ async def attach(request: Request) -> Response:
 async def attach_to_catalog(request: Request) -> Response:
     """Attach the group's question to a catalog entry without a card: the matcher
     reads it as one more way of naming the entry."""
-    form = await request.form()
-    ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
-    code, question = str(form.get("code", "")).strip(), str(form.get("question", "")).strip()
-    rows = unanswered.get_rows(ids)
-    if not rows or question not in {r.text for r in rows}:
+    chosen = await _chosen_question(request)
+    if chosen is None:
         return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
+    ids, question, form = chosen
+    code = str(form.get("code", "")).strip()
     account = current_user(request)
     assert account is not None
     with session_scope() as session:
@@ -152,30 +154,22 @@ async def catalog_questions(request: Request) -> Response:
 @requires_role("editor")
 async def remove_catalog_question(request: Request) -> Response:
     """Take a question off its entry; the citizens' questions it answered are open again."""
-    form = await request.form()
-    question_id = str(form.get("id", ""))
-    account = current_user(request)
-    assert account is not None
-    with session_scope() as session:
-        removed = catalog_store.remove_question(int(question_id), session) if question_id.isdigit() else None
-        if removed is None:
-            return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
-        target = f"catalog:{removed.code}"
-        reopened = unanswered.reopen(target, removed.text, session)
-        audit.record(session, account, "catalog_question_removed", target, {"reopened": reopened})
-    return RedirectResponse("/unanswered/catalog-questions?done=removed", status_code=303)
+
+    def remove(question_id: int, session: Session) -> tuple[str, str] | None:
+        removed = catalog_store.remove_question(question_id, session)
+        return (f"catalog:{removed.code}", removed.text) if removed else None
+
+    return await _take_off(request, remove, "catalog_question_removed", "/unanswered/catalog-questions?done=removed")
 
 
 @requires_role("editor")
 async def mark_everyday(request: Request) -> Response:
     """Mark the group's question a private matter: the matcher reads it as one,
     so it and questions like it get no card, and the assistant says so."""
-    form = await request.form()
-    ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
-    question = str(form.get("question", "")).strip()
-    rows = unanswered.get_rows(ids)
-    if not rows or question not in {r.text for r in rows}:
+    chosen = await _chosen_question(request)
+    if chosen is None:
         return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
+    ids, question, _ = chosen
     account = current_user(request)
     assert account is not None
     with session_scope() as session:
@@ -197,17 +191,42 @@ async def everyday_page(request: Request) -> Response:
 @requires_role("editor")
 async def unmark_everyday(request: Request) -> Response:
     """Take a question off the private matters; the citizens' questions it closed are open again."""
+
+    def remove(question_id: int, session: Session) -> tuple[str, str] | None:
+        removed = everyday_questions.unmark(question_id, session)
+        return (everyday_questions.TARGET, removed.text) if removed else None
+
+    return await _take_off(request, remove, "everyday_question_removed", "/unanswered/everyday-questions?done=removed")
+
+
+async def _chosen_question(request: Request) -> tuple[list[int], str, FormData] | None:
+    """The form's group of questions and its question, when the question is one of the group's."""
+    form = await request.form()
+    ids = _ids([v for v in form.getlist("ids") if isinstance(v, str)])
+    question = str(form.get("question", "")).strip()
+    rows = unanswered.get_rows(ids)
+    if not rows or question not in {r.text for r in rows}:
+        return None
+    return ids, question, form
+
+
+async def _take_off(
+    request: Request, remove: Callable[[int, Session], tuple[str, str] | None], action: str, done: str
+) -> Response:
+    """Undo an attachment (``remove`` gives its target and question text): the
+    citizens' questions it closed are open again, and the audit log says who."""
     form = await request.form()
     question_id = str(form.get("id", ""))
     account = current_user(request)
     assert account is not None
     with session_scope() as session:
-        removed = everyday_questions.unmark(int(question_id), session) if question_id.isdigit() else None
+        removed = remove(int(question_id), session) if question_id.isdigit() else None
         if removed is None:
             return render(request, "error.html", status_code=400, message="Không tìm thấy câu hỏi này.")
-        reopened = unanswered.reopen(everyday_questions.TARGET, removed.text, session)
-        audit.record(session, account, "everyday_question_removed", everyday_questions.TARGET, {"reopened": reopened})
-    return RedirectResponse("/unanswered/everyday-questions?done=removed", status_code=303)
+        target, text = removed
+        reopened = unanswered.reopen(target, text, session)
+        audit.record(session, account, action, target, {"reopened": reopened})
+    return RedirectResponse(done, status_code=303)
 
 
 @requires_role("editor")
