@@ -19,6 +19,10 @@ sentence that asks weighs more than the story before it. A document that
 names only the opposite action ("thành lập" for "giải thể") counts for less.
 BM25 ranks without the question frames most cards' example questions share
 ("cần giấy tờ gì", "ở đâu"): how a citizen asks is not what about.
+Everyday matters (``EverydayText``: a bank card, private insurance) are
+documents too, after the catalog: their words count against the cards as the
+catalog's do, and one that clearly explains the message better than every
+procedure means no procedure is the answer (``Match.about_everyday_matter``).
 
 How sure the match is (``Match.confidence``) is a separate figure: the best
 BM25 per square root of the message's words, which separates questions about
