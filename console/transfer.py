@@ -12,7 +12,9 @@ is exactly what was shown.
 
 The export also carries the questions editors attached to catalog entries
 (``catalog-questions.yaml``, as ``python -m knowledge export-questions``
-writes it); an import attaches them again, checked before any card changes.
+writes it) and those they marked as private matters
+(``everyday-questions.yaml``); an import attaches and marks them again,
+checked before any card changes.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from starlette.routing import Route
 from console import audit, reasons
 from console.auth import current_user, has_role, requires_role
 from console.pages import render
-from knowledge import catalog_store, drafts, store
+from knowledge import catalog_store, drafts, everyday_questions, store
 from knowledge.loader import CardError, load_cards
 from knowledge.schema import Card
 
@@ -42,6 +44,8 @@ MAX_FILES = 1000
 SEED_AUTHOR = "seed"  # imports count as seed content; an editor's own edits are "edited since"
 FOLDERS = ("procedures", "life_events")
 QUESTIONS_FILE = "catalog-questions.yaml"
+EVERYDAY_FILE = "everyday-questions.yaml"
+QUESTION_FILES = (QUESTIONS_FILE, EVERYDAY_FILE)
 
 
 class UploadRefused(ValueError):
@@ -65,8 +69,8 @@ def bundle_of(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
             raise UploadRefused("Tệp tải lên quá lớn (tối đa 5 MB).")
         if name.lower().endswith(".zip"):
             bundle |= _from_zip(content)
-        elif PurePosixPath(name).name == QUESTIONS_FILE:
-            bundle[QUESTIONS_FILE] = _text(content, name)
+        elif PurePosixPath(name).name in QUESTION_FILES:
+            bundle[PurePosixPath(name).name] = _text(content, name)
         elif name.lower().endswith((".yaml", ".yml")):
             text = _text(content, name)
             bundle[f"{_folder_of(text)}/{PurePosixPath(name).stem}.yaml"] = text
@@ -88,8 +92,8 @@ def _from_zip(content: bytes) -> dict[str, str]:
     found: dict[str, str] = {}
     for member in members:
         path = PurePosixPath(member.filename)
-        if path.name == QUESTIONS_FILE:
-            found[QUESTIONS_FILE] = _text(archive.read(member), member.filename)
+        if path.name in QUESTION_FILES:
+            found[path.name] = _text(archive.read(member), member.filename)
         elif path.parent.name in FOLDERS:
             found[f"{path.parent.name}/{path.stem}.yaml"] = _text(archive.read(member), member.filename)
     return found
@@ -114,7 +118,7 @@ def _written(bundle: dict[str, str], directory: Path) -> list[Path]:
     """The bundle's cards as files in ``directory``, in the seed layout."""
     paths = []
     for relative, text in sorted(bundle.items()):
-        if relative == QUESTIONS_FILE:
+        if relative in QUESTION_FILES:
             continue
         folder, _, name = relative.partition("/")
         if folder not in FOLDERS or "/" in name or not name.endswith(".yaml") or name.startswith("."):
@@ -138,15 +142,22 @@ def plan_questions(bundle: dict[str, str]) -> PlannedQuestions | None:
     if QUESTIONS_FILE not in bundle:
         return None
     new, problems = catalog_store.attach_questions(bundle[QUESTIONS_FILE], dry_run=True)
-    return PlannedQuestions(new, [_question_error(p) for p in problems])
+    return PlannedQuestions(new, [_question_error(p, QUESTIONS_FILE) for p in problems])
 
 
-def _question_error(problem: catalog_store.QuestionProblem) -> CardError:
+def plan_everyday(bundle: dict[str, str]) -> PlannedQuestions | None:
+    """What importing the bundle's questions marked as private matters would do
+    (nothing changes); None when it carries none."""
+    if EVERYDAY_FILE not in bundle:
+        return None
+    new, problems = everyday_questions.mark_questions(bundle[EVERYDAY_FILE], dry_run=True)
+    return PlannedQuestions(new, [_question_error(p, EVERYDAY_FILE) for p in problems])
+
+
+def _question_error(problem: catalog_store.QuestionProblem, file: str) -> CardError:
     """A question file's problem as the page lists it, in Vietnamese."""
     where = f"câu hỏi {problem.number}" if problem.number else "cả tệp"
-    return CardError(
-        QUESTIONS_FILE, f"{where} · {problem.field}" if problem.field else where, reasons.question_reason(problem)
-    )
+    return CardError(file, f"{where} · {problem.field}" if problem.field else where, reasons.question_reason(problem))
 
 
 def _card_error(error: CardError, folder: str) -> CardError:
@@ -180,7 +191,7 @@ def plan(bundle: dict[str, str]) -> tuple[list[Planned], list[CardError]]:
 
 def _page(request: Request, status_code: int = 200, **context: object) -> Response:
     """The transfer page; what is not given is not shown."""
-    hidden = dict.fromkeys(("planned", "questions", "message", "result", "unattached"))
+    hidden = dict.fromkeys(("planned", "questions", "everyday", "message", "result", "unattached"))
     shown: dict[str, object] = {**hidden, "errors": [], "bundle": ""} | context
     return render(request, "transfer.html", status_code=status_code, **shown)
 
@@ -196,11 +207,14 @@ async def export(request: Request) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         count = store.export_cards(Path(folder))
         questions, attached = catalog_store.questions_yaml()
+        everyday, marked = everyday_questions.questions_yaml()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(Path(folder).rglob("*.yaml")):
                 archive.write(path, f"cards/{path.relative_to(folder)}")
             archive.writestr(f"cards/{QUESTIONS_FILE}", questions)
-    audit.record(None, current_user(request), "cards_export", "cards", {"cards": count, "questions": attached})
+            archive.writestr(f"cards/{EVERYDAY_FILE}", everyday)
+    details = {"cards": count, "questions": attached, "everyday": marked}
+    audit.record(None, current_user(request), "cards_export", "cards", details)
     headers = {"content-disposition": 'attachment; filename="the-thu-tuc.zip"', "cache-control": "no-store"}
     return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
 
@@ -217,9 +231,11 @@ async def preview(request: Request) -> Response:
         planned, errors = plan(bundle)
     except UploadRefused as refused:
         return _page(request, 400, message=str(refused))
-    questions = plan_questions(bundle)
-    errors += questions.errors if questions else []
-    return _page(request, planned=planned, questions=questions, errors=errors, bundle=json.dumps(bundle))
+    questions, everyday = plan_questions(bundle), plan_everyday(bundle)
+    errors += [e for plan_ in (questions, everyday) if plan_ for e in plan_.errors]
+    return _page(
+        request, planned=planned, questions=questions, everyday=everyday, errors=errors, bundle=json.dumps(bundle)
+    )
 
 
 @requires_role("editor")
@@ -232,9 +248,10 @@ async def confirm(request: Request) -> Response:
         bundle = json.loads(str(form.get("bundle", "")))
         if not isinstance(bundle, dict) or not all(isinstance(v, str) for v in bundle.values()):
             raise UploadRefused("Dữ liệu nhập không hợp lệ.")
-        questions = plan_questions(bundle)
-        if questions and questions.errors:
-            return _page(request, 400, errors=questions.errors, message="Không nhập gì: có lỗi.")
+        questions, everyday = plan_questions(bundle), plan_everyday(bundle)
+        refused_questions = [e for plan_ in (questions, everyday) if plan_ for e in plan_.errors]
+        if refused_questions:
+            return _page(request, 400, errors=refused_questions, message="Không nhập gì: có lỗi.")
         with tempfile.TemporaryDirectory() as folder:
             try:
                 result = store.import_files(_written(bundle, Path(folder)), author=SEED_AUTHOR, force=force)
@@ -245,12 +262,19 @@ async def confirm(request: Request) -> Response:
         message = str(refused) if isinstance(refused, UploadRefused) else "Dữ liệu nhập không hợp lệ."
         return _page(request, 400, message=message)
     attached, problems = catalog_store.attach_questions(bundle[QUESTIONS_FILE]) if questions else (0, [])
-    details = {"changed": result.changed, "kept": result.kept, "force": force, "questions": attached}
+    marked, _ = everyday_questions.mark_questions(bundle[EVERYDAY_FILE]) if everyday else (0, [])
+    details = {"changed": result.changed, "kept": result.kept, "force": force}
+    details |= {"questions": attached, "everyday": marked}
     audit.record(None, account, "cards_import", "cards", details)
     if problems:  # the catalog changed since the check above: the cards are in, the questions are not
-        unattached = [_question_error(p) for p in problems]
+        unattached = [_question_error(p, QUESTIONS_FILE) for p in problems]
         return _page(request, 409, result=result, unattached=unattached)
-    return _page(request, result=result, questions=PlannedQuestions(attached, []) if questions else None)
+    return _page(
+        request,
+        result=result,
+        questions=PlannedQuestions(attached, []) if questions else None,
+        everyday=PlannedQuestions(marked, []) if everyday else None,
+    )
 
 
 routes = [

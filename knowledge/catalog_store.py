@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -250,6 +250,9 @@ def remove_question(question_id: int, session: Session) -> CatalogQuestion | Non
     return question
 
 
+Item = TypeVar("Item", bound=BaseModel)
+
+
 class QuestionFile(BaseModel):
     """One question of an ``export-questions`` file."""
 
@@ -292,6 +295,26 @@ class QuestionProblem:
         return f"question {self.number}: {self.reason}" if self.number else self.reason
 
 
+def read_question_file(text: str, model: type[Item]) -> tuple[list[Item], list[QuestionProblem]]:
+    """The items of a YAML list of questions, each checked as ``model``, and
+    what is wrong with the file or with each bad item (by its position)."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return [], [QuestionProblem(0, "yaml", "", f"not YAML: {exc}")]
+    if not isinstance(raw, list):
+        return [], [QuestionProblem(0, "not_list", "", "not a list of questions")]
+    items: list[Item] = []
+    problems: list[QuestionProblem] = []
+    for number, item in enumerate(raw, 1):
+        try:
+            items.append(model.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            problems.append(QuestionProblem(number, first["type"], _location(first), _first_problem(exc, "item")))
+    return items, problems
+
+
 def import_questions(path: Path) -> tuple[int, list[QuestionProblem]]:
     """``attach_questions`` of the file at ``path``."""
     return attach_questions(path.read_text(encoding="utf-8"))
@@ -302,20 +325,7 @@ def attach_questions(text: str, dry_run: bool = False) -> tuple[int, list[Questi
     and what is wrong with the bad items. All or nothing: with any bad item (a
     malformed one, or a code not in force), nothing changes; with ``dry_run``,
     nothing changes either (the console's preview)."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        return 0, [QuestionProblem(0, "yaml", "", f"not YAML: {exc}")]
-    if not isinstance(raw, list):
-        return 0, [QuestionProblem(0, "not_list", "", "not a list of questions")]
-    items: list[QuestionFile] = []
-    problems: list[QuestionProblem] = []
-    for number, item in enumerate(raw, 1):
-        try:
-            items.append(QuestionFile.model_validate(item))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            problems.append(QuestionProblem(number, first["type"], _location(first), _first_problem(exc, "item")))
+    items, problems = read_question_file(text, QuestionFile)
     if problems:
         return 0, problems
     with session_scope() as session:

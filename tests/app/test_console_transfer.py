@@ -51,7 +51,8 @@ def test_export_then_import_the_same_cards_changes_nothing(editor):
     assert exported.status_code == 200 and exported.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(exported.content)).namelist()
     assert "cards/procedures/khai-sinh.yaml" in names and "cards/catalog-questions.yaml" in names
-    assert len(names) == len(store.all_cards()) + 1
+    assert "cards/everyday-questions.yaml" in names
+    assert len(names) == len(store.all_cards()) + 2
     preview = _preview(editor, [("the.zip", exported.content)])
     assert preview.status_code == 200
     assert preview.text.count("Không đổi") == len(store.all_cards())
@@ -117,6 +118,45 @@ def test_the_questions_attached_to_catalog_entries_travel_with_the_cards(editor)
     assert [q.text for q in catalog_store.attached_questions()] == ["nuôi yến có phải khai báo không"]
     again = _preview(editor, [("the.zip", exported)])
     assert "0 câu sẽ được gắn thêm" in again.text
+
+
+def test_the_questions_marked_as_private_matters_travel_with_the_cards(editor):
+    from knowledge import everyday_questions
+
+    with session_scope() as session:
+        everyday_questions.mark("làm lại phiếu bảo hành máy lạnh bị mất", "bien.tap", session)
+    exported = editor.get("/transfer/export").content
+    marked = zipfile.ZipFile(io.BytesIO(exported)).read("cards/everyday-questions.yaml").decode()
+    assert yaml.safe_load(marked) == [{"text": "làm lại phiếu bảo hành máy lạnh bị mất", "added_by": "bien.tap"}]
+
+    [question] = everyday_questions.marked()
+    with session_scope() as session:
+        everyday_questions.unmark(question.id, session)
+    preview = _preview(editor, [("the.zip", exported)])
+    assert "Câu hỏi việc riêng (không phải thủ tục): 1 câu sẽ được thêm" in preview.text
+    assert everyday_questions.marked() == []  # a preview changes nothing
+    done = editor.post("/transfer/import", data={"bundle": _bundle(preview.text), "csrf_token": csrf(preview.text)})
+    assert done.status_code == 200 and "Đã thêm 1 câu hỏi việc riêng mới" in done.text
+    assert [q.text for q in everyday_questions.marked()] == ["làm lại phiếu bảo hành máy lạnh bị mất"]
+    assert "0 câu sẽ được thêm" in _preview(editor, [("the.zip", exported)]).text
+
+
+def test_a_malformed_file_of_private_matters_stops_the_whole_import(editor):
+    from knowledge import everyday_questions
+
+    bad = yaml.safe_dump([{"text": ""}], allow_unicode=True).encode()
+    preview = _preview(editor, [_seed("khai-tu", time="Khai tử: 1 ngày"), ("everyday-questions.yaml", bad)])
+    assert "everyday-questions.yaml" in preview.text and "câu hỏi 1 · text" in preview.text
+    assert "Không được để trống." in preview.text
+    assert 'action="/transfer/import"' not in preview.text
+    bundle = {
+        "procedures/khai-tu.yaml": _seed("khai-tu", time="Khai tử: 1 ngày")[1].decode(),
+        "everyday-questions.yaml": bad.decode(),
+    }
+    refused = editor.post("/transfer/import", data={"bundle": json.dumps(bundle), "csrf_token": csrf(preview.text)})
+    assert refused.status_code == 400
+    assert store.get_card("procedure", "khai-tu").time != "Khai tử: 1 ngày"
+    assert everyday_questions.marked() == []
 
 
 def test_a_question_for_no_entry_in_force_stops_the_whole_import(editor):
