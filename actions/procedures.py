@@ -43,7 +43,7 @@ class ActionAnswerProcedure(Action):
             answer_without_card(dispatcher, tracker)
             return [SlotSet("procedure", None)]
         if procedure_id == ASKED:
-            self._ask_which(dispatcher, candidates_of(tracker))
+            self._ask_which(dispatcher, candidates_of(tracker), aspect)
             return []
         if procedure_id is None:
             if _names_nothing(tracker):
@@ -60,14 +60,14 @@ class ActionAnswerProcedure(Action):
         return [SlotSet("procedure", card.id)]
 
     @staticmethod
-    def _ask_which(dispatcher: CollectingDispatcher, candidates: list[dict]) -> None:
+    def _ask_which(dispatcher: CollectingDispatcher, candidates: list[dict], aspect: str | None) -> None:
         pairs = []
         for candidate in candidates[:3]:
             card = store.current_card("procedure", candidate["id"])
             if card is not None:
                 pairs.append((card.id, card.name))
         if pairs:
-            send(dispatcher, ask_which(pairs))
+            send(dispatcher, ask_which(pairs, aspect))
         else:
             _ask_for_procedure(dispatcher)
 

@@ -83,10 +83,15 @@ def answer_life_event(card: LifeEventCard, names: dict[str, str]) -> Answer:
     return Answer("\n".join(lines), buttons)
 
 
-def ask_which(candidates: list[tuple[str, str]]) -> Answer:
-    """Ask the citizen to choose when the match is unsure: (id, name) pairs."""
+def ask_which(candidates: list[tuple[str, str]], aspect: str | None = None) -> Answer:
+    """Ask the citizen to choose when the match is unsure: (id, name) pairs.
+    A button carries the ``aspect`` asked, so the choice answers the question
+    ("lệ phí bao nhiêu?"), not only names the procedure."""
     names = ", ".join(f'"{name}"' for _, name in candidates[:3])
-    buttons = [Button(short_title(name), payload("ask_procedure", procedure=pid)) for pid, name in candidates[:3]]
+    asked = {"aspect": aspect} if aspect else {}
+    buttons = [
+        Button(short_title(name), payload("ask_procedure", procedure=pid, **asked)) for pid, name in candidates[:3]
+    ]
     buttons.append(Button("Không phải, thủ tục khác", payload("help")))
     return Answer(f"Dạ, có phải anh/chị hỏi về {names} không ạ?", buttons)
 

@@ -721,6 +721,12 @@ def heard_off_topic(intent: Mapping[str, Any], match: Match, override_score: flo
     )
 
 
+def names_card(card: float, best_other: float, min_score: float = CARD_SCORE) -> bool:
+    """Whether a card scoring ``card`` is the answer (named, not only offered),
+    when the best catalog entry without a card scores ``best_other``."""
+    return card >= max(min_score, best_other * CARD_PREFERENCE)
+
+
 def _card_floor(best_entry: float) -> float:
     """The score from which a card is offered, given the best entry without a card."""
     return min(CANDIDATE_SCORE, max(BEST_CARD_SCORE, math.nextafter(best_entry, math.inf)))

@@ -25,7 +25,6 @@ from nlu.aspects import detect_aspect
 from nlu.card_source import CardSource
 from nlu.matcher import (
     ABSTAIN_SCORE,
-    CARD_PREFERENCE,
     CARD_SCORE,
     CONFIDENT_SCORE,
     LIFE_EVENT_SCORE,
@@ -34,6 +33,7 @@ from nlu.matcher import (
     CatalogCandidate,
     Matcher,
     heard_off_topic,
+    names_card,
 )
 from nlu.message import set_intent
 from settings import get_settings
@@ -117,9 +117,7 @@ class ProcedureMatcher(GraphComponent):
         # A card is named only when no entry without a card clearly beats it.
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
         procedures = list(match.candidate_cards) if sure else []
-        card_named = bool(procedures) and procedures[0].score >= max(
-            self._config["min_score"], best_other * CARD_PREFERENCE
-        )
+        card_named = bool(procedures) and names_card(procedures[0].score, best_other, self._config["min_score"])
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
         life_event_asked = classified.get("name") == "life_event" and (

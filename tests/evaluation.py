@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.catalog import get_catalog
-from nlu.matcher import CARD_PREFERENCE, CARD_SCORE, CatalogCandidate, heard_off_topic, sibling_key
+from nlu.matcher import CatalogCandidate, heard_off_topic, names_card, sibling_key
 from nlu.text import normalize
 from tests.support import ROOT, parse
 
@@ -176,8 +176,7 @@ def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, 
     ``Match.confidence``), on ``split`` (the dev half chooses ``ABSTAIN_SCORE``),
     with the intent ``model``'s classifier heard; as the NLU component does, a
     sure match the classifier does not put out of scope offers its first three
-    catalog candidates, and names a card from ``CARD_SCORE`` up when no entry
-    without a card clearly beats it."""
+    catalog candidates, and names a card as ``names_card`` says."""
     from nlu.card_source import CardSource
     from settings import get_settings
 
@@ -198,7 +197,7 @@ def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, 
             catalog = match.catalog[:3]
             best_other = next((c.score for c in catalog if c.card is None), 0.0)
             cards = list(match.candidate_cards)
-            named = bool(cards) and cards[0].score >= max(CARD_SCORE, best_other * CARD_PREFERENCE)
+            named = bool(cards) and names_card(cards[0].score, best_other)
             places = [[c.code, *c.siblings] for c in catalog]
             answers.append({"places": places, "card": cards[0].id if named else None})
         scan.append((threshold, catalog_figures(rows, answers)))

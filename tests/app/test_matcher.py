@@ -12,6 +12,7 @@ from nlu.matcher import (
     ABSTAIN_SCORE,
     BEST_CARD_SCORE,
     CANDIDATE_SCORE,
+    CARD_PREFERENCE,
     CARD_SCORE,
     OUT_OF_SCOPE_SURE,
     OVERRIDE_SCORE,
@@ -27,6 +28,7 @@ from nlu.matcher import (
     heard_off_topic,
     is_confident,
     named_actions,
+    names_card,
     question_frames,
     request_features,
 )
@@ -414,6 +416,19 @@ def test_the_best_card_of_a_long_question_is_offered_though_it_scores_low(nation
     assert best.id == "nop-phat-giao-thong" and best.score < CANDIDATE_SCORE  # what the story costs
     assert [c.id for c in match.candidate_cards][:1] == ["nop-phat-giao-thong"]
     assert best.score > match.catalog[0].score  # the action offers it (a card without a national code)
+
+
+@pytest.mark.parametrize(
+    ("card", "best_other", "named"),
+    [
+        (CARD_SCORE, 0.0, True),
+        (CARD_SCORE - 0.01, 0.0, False),  # a weak card is offered, not named
+        (0.6, 0.6 / CARD_PREFERENCE - 0.01, True),  # cards are preferred to entries that score a little more
+        (0.6, 0.6 / CARD_PREFERENCE + 0.01, False),  # an entry without a card beats it clearly
+    ],
+)
+def test_a_card_is_named_from_its_score_unless_an_entry_beats_it_clearly(card, best_other, named):
+    assert names_card(card, best_other) is named
 
 
 def test_words_the_asking_sentence_repeats_cover_a_phrase_at_most_once():

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import ActionHandoff
 from actions.procedures import ActionAnswerLifeEvent, ActionAnswerProcedure
 from knowledge import store
+from knowledge.answers import answer_procedure
 from settings import get_settings
 
 
@@ -56,6 +57,20 @@ def test_an_unsure_match_asks_which_never_answers_a_card(cards):
     assert messages[0]["text"].startswith("Dạ, có phải anh/chị hỏi về")
     assert "Không phải, thủ tục khác" in [b["title"] for b in messages[0]["buttons"]]
     assert slots == {}
+
+
+def test_the_choice_answers_the_aspect_the_unsure_question_asked(cards):
+    candidates = [{"id": "khai-tu", "score": 0.3}]
+    asked = tracker("mẹ tôi mất đã gần 20 ngày, đăng ký khai tử trễ có phải nộp lệ phí không", candidates)
+    asked.latest_message["entities"] = [{"entity": "aspect", "value": "fees"}]
+    messages, _ = run(ActionAnswerProcedure(), asked)
+    choice = messages[0]["buttons"][0]["payload"]
+    assert choice == '/ask_procedure{"procedure": "khai-tu", "aspect": "fees"}'
+
+    card = store.current_card("procedure", "khai-tu")
+    answered, slots = run(ActionAnswerProcedure(), tracker(choice, [], {"procedure": "khai-tu", "aspect": "fees"}))
+    assert answered[0]["text"] == answer_procedure(card, "fees").text != answer_procedure(card, None).text
+    assert slots == {"procedure": "khai-tu"}
 
 
 def test_nothing_matched_asks_for_the_procedure_with_life_events(cards):
