@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -30,28 +30,19 @@ class ActionAnswerProcedure(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         aspect = entity(tracker, "aspect")
-        life_event = entity(tracker, "life_event")
-        procedure_id = resolve_procedure(tracker)
-        named = entity(tracker, "procedure")
-        if life_event and not named:
-            return _answer_life_event(dispatcher, life_event)
-        if life_event and procedure_id in (None, ASKED):
-            # A procedure question that also fits a life event: the NLU named the
-            # card as the best match of all (cards and catalog), so answer it.
-            procedure_id = named
-        if not entity(tracker, "procedure") and (entity(tracker, "catalog_code") or beaten_by_catalog(tracker)):
+        reply, target = decide_reply(tracker)
+        if reply == "life_event":
+            return _answer_life_event(dispatcher, target)
+        if reply == "without_card":
             answer_without_card(dispatcher, tracker)
             return [SlotSet("procedure", None)]
-        if procedure_id == ASKED:
+        if reply == "ask_which":
             self._ask_which(dispatcher, candidates_of(tracker), aspect)
             return []
-        if procedure_id is None:
-            if _names_nothing(tracker):
-                _ask_for_procedure(dispatcher)
-            else:
-                answer_without_card(dispatcher, tracker)
+        if reply == "ask_procedure":
+            _ask_for_procedure(dispatcher)
             return [SlotSet("procedure", None)]
-        card = store.current_card("procedure", procedure_id)
+        card = store.current_card("procedure", target)
         if not isinstance(card, ProcedureCard):
             dispatcher.utter_message(response="utter_missing_card")
             return [SlotSet("procedure", None)]
@@ -70,6 +61,31 @@ class ActionAnswerProcedure(Action):
             send(dispatcher, ask_which(pairs, aspect))
         else:
             _ask_for_procedure(dispatcher)
+
+
+Reply = Literal["card", "life_event", "without_card", "ask_which", "ask_procedure"]
+
+
+def decide_reply(tracker: Tracker) -> tuple[Reply, str]:
+    """What ``action_answer_procedure`` replies to the latest message, and with
+    which card or life event: the decision alone, so that what a citizen is
+    answered can be measured (``tests/evaluation.py``) without answering."""
+    life_event = entity(tracker, "life_event")
+    named = entity(tracker, "procedure")
+    procedure_id = resolve_procedure(tracker)
+    if life_event and not named:
+        return "life_event", life_event
+    if life_event and procedure_id in (None, ASKED):
+        # A procedure question that also fits a life event: the NLU named the
+        # card as the best match of all (cards and catalog), so answer it.
+        procedure_id = named
+    if not named and (entity(tracker, "catalog_code") or beaten_by_catalog(tracker)):
+        return "without_card", ""
+    if procedure_id == ASKED:
+        return "ask_which", ""
+    if procedure_id is None:
+        return ("ask_procedure", "") if _names_nothing(tracker) else ("without_card", "")
+    return "card", procedure_id
 
 
 def _names_nothing(tracker: Tracker) -> bool:

@@ -26,13 +26,17 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from rasa_sdk import Tracker
 
+from actions.procedures import decide_reply
 from knowledge.catalog import get_catalog
 from nlu.matcher import CatalogCandidate, heard_off_topic, names_card, sibling_key
 from nlu.text import normalize
 from tests.support import ROOT, parse
 
 EVAL_DIR = ROOT / "tests" / "data" / "eval"
+# A card named for a procedure it does not cover and answered, not asked about.
+WRONG_CARD_ANSWERED = "wrong card answered"
 TAGS = ("no_diacritics", "abbrev", "formal")
 
 
@@ -121,7 +125,22 @@ def catalog_scores(model: str, split: str = "test") -> dict[str, tuple[float, in
     answered with a card (wrong card), and abstentions on out-of-scope questions."""
     rows = catalog_rows(split)
     results = parse([r["text"] for r in rows], model=model)
-    return catalog_figures(rows, [_answers(res) for res in results])
+    figures = catalog_figures(rows, [_answers(res) for res in results])
+    about = [res for row, res in zip(rows, results, strict=True) if row["code"]]
+    figures[WRONG_CARD_ANSWERED] = _rate([answered_card(res) is not None for res in about])
+    return figures
+
+
+def answered_card(result: dict) -> str | None:
+    """The card a citizen is answered with, not asked about ("Dạ, có phải …?"):
+    what ``action_answer_procedure``, where the dialogue sends a procedure
+    question, decides on the parse ``result`` of a first message."""
+    if result["intent"]["name"] != "ask_procedure":
+        return None
+    entities = [{"entity": name, "value": value} for name, value in result["entities"].items() if value]
+    tracker = Tracker("evaluation", {}, {**result, "entities": entities}, [], False, None, {}, "action_listen")
+    reply, card = decide_reply(tracker)
+    return card if reply == "card" else None
 
 
 def _answers(result: dict) -> dict:
@@ -157,14 +176,21 @@ def near_domain_scores(model: str, split: str = "test") -> dict[str, tuple[float
     rows = near_domain_rows(split)
     results = parse([r["text"] for r in rows], model=model)
     return near_domain_figures(
-        [res["entities"]["procedure"] for res in results], [bool(res["procedure_candidates"]) for res in results]
+        [res["entities"]["procedure"] for res in results],
+        [bool(res["procedure_candidates"]) for res in results],
+        [answered_card(res) for res in results],
     )
 
 
-def near_domain_figures(named: list[str | None], offered: list[bool]) -> dict[str, tuple[float, int]]:
+def near_domain_figures(
+    named: list[str | None], offered: list[bool], answered: list[str | None] | None = None
+) -> dict[str, tuple[float, int]]:
+    """``answered``: the card each question is answered with (by default the card
+    named: a baseline answers what it names, it has no way to ask)."""
     return {
         "unrelated card named": _rate([card is not None for card in named]),
         "unrelated card offered": _rate(offered),
+        "unrelated card answered": _rate([card is not None for card in (named if answered is None else answered)]),
     }
 
 
@@ -263,7 +289,9 @@ def bm25_baseline(split: str = "test") -> dict[str, tuple[float, int]]:
         codes = bm25.rank(row["text"])
         places = [same_name[sibling_key(names[code])] for code in codes]  # credited as the matcher is
         answers.append({"places": places, "card": card_codes.get(codes[0]) if codes else None})
-    return catalog_figures(rows, answers)
+    figures = catalog_figures(rows, answers)
+    figures[WRONG_CARD_ANSWERED] = figures["wrong-card rate"]  # it answers what it names: it has no way to ask
+    return figures
 
 
 def bm25_near_domain(split: str = "test") -> dict[str, tuple[float, int]]:

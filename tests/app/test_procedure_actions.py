@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
-from actions.procedures import ActionAnswerLifeEvent, ActionAnswerProcedure
+from actions.procedures import ActionAnswerLifeEvent, ActionAnswerProcedure, decide_reply
 from knowledge import store
 from knowledge.answers import answer_procedure
 from settings import get_settings
@@ -71,6 +71,26 @@ def test_the_choice_answers_the_aspect_the_unsure_question_asked(cards):
     answered, slots = run(ActionAnswerProcedure(), tracker(choice, [], {"procedure": "khai-tu", "aspect": "fees"}))
     assert answered[0]["text"] == answer_procedure(card, "fees").text != answer_procedure(card, None).text
     assert slots == {"procedure": "khai-tu"}
+
+
+@pytest.mark.parametrize(
+    ("candidates", "entities", "reply"),
+    [
+        ([{"id": "khai-sinh", "score": 0.9}], {"procedure": "khai-sinh"}, ("card", "khai-sinh")),
+        # Named, but not confidently: asked about, never answered.
+        ([{"id": "khai-sinh", "score": 0.4}], {"procedure": "khai-sinh"}, ("ask_which", "")),
+        # Named, and it fits a life event too: the NLU's best match of all is answered.
+        (
+            [{"id": "khai-sinh", "score": 0.4}],
+            {"procedure": "khai-sinh", "life_event": "sinh-con"},
+            ("card", "khai-sinh"),
+        ),
+        ([], {"life_event": "sinh-con"}, ("life_event", "sinh-con")),
+        ([], {}, ("ask_procedure", "")),
+    ],
+)
+def test_the_reply_is_decided_without_answering(candidates, entities, reply):
+    assert decide_reply(tracker("cho hỏi", candidates, entities)) == reply
 
 
 def test_nothing_matched_asks_for_the_procedure_with_life_events(cards):
