@@ -93,7 +93,8 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
         and answer_entry(dispatcher, top["code"])
     ):
         return
-    send(dispatcher, ask_which_of([_choice(c) for c in candidates[:3]]))
+    aspect = entity(tracker, "aspect")
+    send(dispatcher, ask_which_of([_choice(c, aspect) for c in candidates[:3]]))
 
 
 def _abstain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -109,9 +110,11 @@ def _abstain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         dispatcher.utter_message(response=response)
 
 
-def _choice(candidate: dict) -> tuple[str, str]:
+def _choice(candidate: dict, aspect: str | None) -> tuple[str, str]:
+    """A button for a card (carrying the aspect asked, as ``ask_which``'s do) or a catalog entry."""
     card_id = candidate.get("card")
     if card_id is not None:
         card = store.current_card("procedure", card_id)
-        return payload("ask_procedure", procedure=card_id), card.name if card else candidate["name"]
+        asked = {"aspect": aspect} if aspect else {}
+        return payload("ask_procedure", procedure=card_id, **asked), card.name if card else candidate["name"]
     return payload("ask_procedure", catalog_code=candidate["code"]), candidate["name"]

@@ -76,6 +76,19 @@ def test_an_unsure_match_offers_cards_and_entries_to_choose(known):
     assert messages[0]["buttons"][-1]["title"].startswith("Không phải")
 
 
+def test_a_card_offered_among_entries_answers_the_aspect_asked(known):
+    catalog = [
+        {"code": "1.000001", "name": "Đăng ký giám hộ", "score": 0.45},
+        {"code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "score": 0.42, "card": "khai-sinh"},
+    ]
+    messages, _ = run(tracker("nhận nuôi cháu mồ côi thì lệ phí bao nhiêu", catalog, {"aspect": "fees"}))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[:2] == [
+        '/ask_procedure{"catalog_code": "1.000001"}',
+        '/ask_procedure{"procedure": "khai-sinh", "aspect": "fees"}',
+    ]
+
+
 @pytest.mark.parametrize(("card_score", "offered"), [(0.29, "procedure"), (0.15, "catalog_code")])
 def test_a_card_without_a_national_code_is_offered_when_it_beats_the_entries(known, card_score, offered):
     """Such a card is never among the catalog candidates; the better match of the two is offered."""
