@@ -537,13 +537,26 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 REDIS_DB = 11  # a Redis database of its own: the tests use others
 
 
+ACTION_SERVERS = 1
+
+
+def _base_ports(rasa_servers: int, action_servers: int) -> tuple[int, int]:
+    """Free Rasa and action balancer ports whose servers' ports (each base + 100 + i,
+    ``deploy.production.plan``) do not meet: consecutive ports would, from two servers on."""
+    rasa_port, action_port = _free_port(), _free_port()
+    while not (action_port >= rasa_port + rasa_servers or rasa_port >= action_port + action_servers):
+        action_port = _free_port()
+    return rasa_port, action_port
+
+
 def start_production(servers: int) -> Starter:
     """``scripts/run-prod`` (make run-prod) with ``servers`` Rasa servers, on free ports,
     a PostgreSQL database of its own (dropped at the end) and the machine's Redis."""
 
     def start(model: str, work: Path, telegram: PlatformStandIn, zalo: PlatformStandIn, tree: Path) -> Running:
         database = f"tthc_load_{work.name.rsplit('-', 1)[-1].lower()}"
-        rasa_port, action_port, web_port, console_port, proxy_port = (_free_port() for _ in range(5))
+        rasa_port, action_port = _base_ports(servers, ACTION_SERVERS)
+        web_port, console_port, proxy_port = (_free_port() for _ in range(3))
         env = {
             **stack_env(work, telegram, zalo),
             "PYTHONPATH": str(tree),
@@ -557,7 +570,7 @@ def start_production(servers: int) -> Starter:
             "TTHC_CONSOLE_PORT": str(console_port),
             "TTHC_PROXY_LISTEN": f"127.0.0.1:{proxy_port}",
             "TTHC_RASA_SERVERS": str(servers),
-            "TTHC_ACTION_SERVERS": "1",
+            "TTHC_ACTION_SERVERS": str(ACTION_SERVERS),
         }
         rasa_ports = [rasa_port + 100 + i for i in range(1, servers + 1)]
         ready: dict[str, str | int] = {"run-prod": f"http://127.0.0.1:{web_port}/"}

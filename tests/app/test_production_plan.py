@@ -41,6 +41,13 @@ def test_ports_follow_from_the_balancers_addresses(production_env):
     assert the_plan.balancers.actions_listen == "127.0.0.1:5055"
 
 
+def test_servers_that_would_share_a_port_are_refused_before_anything_starts(production_env, monkeypatch):
+    monkeypatch.setenv("TTHC_ACTION_URL", "http://127.0.0.1:5006/webhook")  # 3 Rasa servers: 5106-5108
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit, match=r"too close .* \[5107, 5108\]"):
+        plan(get_settings())
+
+
 def test_the_written_config_is_one_nginx_accepts(production_env, tmp_path, monkeypatch):
     monkeypatch.setenv("TTHC_DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
     monkeypatch.setenv("TTHC_TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
