@@ -91,6 +91,8 @@ def procedure_scores(model: str, name: str = "procedures.yml") -> dict[str, dict
         "top3": by_tag(
             p_rows, lambda row, res: row["procedure"] in [c["id"] for c in res["procedure_candidates"][:3]], p_res
         ),
+        # Answered straight away (not asked about first: "Dạ, có phải …?").
+        "answered": by_tag(p_rows, lambda row, res: answered_card(res) == row["procedure"], p_res),
         "life_event": by_tag(e_rows, lambda row, res: res["entities"]["life_event"] == row["life_event"], e_res),
         "aspect": by_tag(
             [r for r in p_rows if r.get("aspect")],
@@ -355,6 +357,7 @@ def main() -> None:
                 {
                     "Vietnamese pipeline, top-1": ours["top1"],
                     "Vietnamese pipeline, top-3": ours["top3"],
+                    "Vietnamese pipeline, answered without asking first": ours["answered"],
                     "Keyword overlap with official names, top-1": keyword_baseline(),
                 },
             ),
@@ -365,6 +368,7 @@ def main() -> None:
                 {
                     "Vietnamese pipeline, top-1": dev["top1"],
                     "Vietnamese pipeline, top-3": dev["top3"],
+                    "Vietnamese pipeline, answered without asking first": dev["answered"],
                     "Vietnamese pipeline, life events": dev["life_event"],
                 },
             ),

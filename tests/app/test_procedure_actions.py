@@ -77,11 +77,12 @@ def test_the_choice_answers_the_aspect_the_unsure_question_asked(cards):
     ("candidates", "entities", "reply"),
     [
         ([{"id": "khai-sinh", "score": 0.9}], {"procedure": "khai-sinh"}, ("card", "khai-sinh")),
+        ([{"id": "khai-sinh", "score": 0.9}, {"id": "khai-tu", "score": 0.85}], {}, ("ask_which", "")),
         # Named, but not confidently: asked about, never answered.
         ([{"id": "khai-sinh", "score": 0.4}], {"procedure": "khai-sinh"}, ("ask_which", "")),
         # Named, and it fits a life event too: the NLU's best match of all is answered.
         (
-            [{"id": "khai-sinh", "score": 0.4}],
+            [{"id": "khai-sinh", "score": 0.35}],
             {"procedure": "khai-sinh", "life_event": "sinh-con"},
             ("card", "khai-sinh"),
         ),
@@ -91,6 +92,14 @@ def test_the_choice_answers_the_aspect_the_unsure_question_asked(cards):
 )
 def test_the_reply_is_decided_without_answering(candidates, entities, reply):
     assert decide_reply(tracker("cho hỏi", candidates, entities)) == reply
+
+
+def test_a_follow_up_keeps_its_card_against_a_middling_match_of_another():
+    """ "còn lệ phí thì sao" after a passport answer: a card scoring 0.4 would be
+    answered as a first question, not to leave the card in context."""
+    candidates = [{"id": "khai-sinh", "score": 0.4}]
+    follow_up = tracker("còn lệ phí thì sao", candidates, {"aspect": "fees"}, procedure="ho-chieu")
+    assert decide_reply(follow_up) == ("card", "ho-chieu")
 
 
 def test_nothing_matched_asks_for_the_procedure_with_life_events(cards):
