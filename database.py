@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, DateTime, Engine, Executable, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -86,6 +86,18 @@ def insert_if_missing(session: Session, model: type[Base], **values: Any) -> Non
     a read-then-insert would race between processes."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+def delete_row(session: Session, model: type[Row], key: Any) -> Row | None:
+    """Delete the row of ``model`` whose primary key is ``key``: the deleted row,
+    or None when there is no such row."""
+    row = session.get(model, key)
+    if row is not None:
+        session.delete(row)
+    return row
 
 
 def updated_rows(session: Session, statement: Executable) -> int:

@@ -42,12 +42,13 @@ def plan(settings: Settings) -> Plan:
     rasa_port, action_port = rasa.port or 80, actions.port or 80
     rasa_ports = tuple(rasa_port + PORT_OFFSET + i for i in range(1, settings.rasa_servers + 1))
     action_ports = tuple(action_port + PORT_OFFSET + i for i in range(1, settings.action_servers + 1))
-    taken = set(rasa_ports) & {*action_ports, rasa_port, action_port} | set(action_ports) & {rasa_port, action_port}
+    ports = [rasa_port, action_port, *rasa_ports, *action_ports]
+    taken = sorted({port for port in ports if ports.count(port) > 1})
     if taken:
         # Otherwise two servers would race for one port and one would exit at start.
         raise SystemExit(
             f"TTHC_RASA_URL's and TTHC_ACTION_URL's ports are too close for {settings.rasa_servers} Rasa and "
-            f"{settings.action_servers} action servers (both would listen on {sorted(taken)}): move them further apart"
+            f"{settings.action_servers} action servers (two would listen on each of {taken}): move them further apart"
         )
     return Plan(
         rasa_ports,

@@ -26,7 +26,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from database import session_scope
+from database import delete_row, session_scope
 from knowledge.models import CatalogEntry, CatalogQuestion
 from settings import ROOT, get_settings
 
@@ -244,10 +244,7 @@ def attached_questions() -> list[AttachedQuestion]:
 def remove_question(question_id: int, session: Session) -> CatalogQuestion | None:
     """Take an attached question off its entry (the matcher forgets it within
     seconds); the removed row, or None when there is no such question."""
-    question = session.get(CatalogQuestion, question_id)
-    if question is not None:
-        session.delete(question)
-    return question
+    return delete_row(session, CatalogQuestion, question_id)
 
 
 Item = TypeVar("Item", bound=BaseModel)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from database import session_scope
+from database import delete_row, session_scope
 from knowledge.catalog_store import QuestionProblem, read_question_file
 from knowledge.models import EverydayQuestion
 
@@ -36,10 +36,7 @@ def marked() -> list[EverydayQuestion]:
 def unmark(question_id: int, session: Session) -> EverydayQuestion | None:
     """Take a question off the private matters (the matcher forgets it within
     seconds); the removed row, or None when there is no such question."""
-    question = session.get(EverydayQuestion, question_id)
-    if question is not None:
-        session.delete(question)
-    return question
+    return delete_row(session, EverydayQuestion, question_id)
 
 
 class MarkedQuestionFile(BaseModel):
