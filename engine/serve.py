@@ -9,9 +9,10 @@ action URL, the tracker database and Redis's address (Rasa's lock store takes
 host, port and db apart). All come from ``settings``: the environment, or
 files generated on the first run in development. It also installs
 ``engine.action_validation`` (Rasa's response check, made cheap),
-``engine.event_types`` (stored events turned back into objects by a table)
-and ``engine.graph_runner`` (the prediction graph without dask's per-call
-scheduling).
+``engine.event_types`` (stored events turned back into objects by a table),
+``engine.feature_combination`` (the featurizers' outputs side by side without
+SciPy's block stacking) and ``engine.graph_runner`` (the prediction graph
+without dask's per-call scheduling).
 """
 
 from __future__ import annotations
@@ -55,10 +56,11 @@ def main() -> None:
     sys.argv = rasa_arguments(sys.argv[1:], settings.rasa_token)
     from rasa.__main__ import main as rasa_main
 
-    from engine import action_validation, event_types, graph_runner
+    from engine import action_validation, event_types, feature_combination, graph_runner
 
     action_validation.install()
     event_types.install()
+    feature_combination.install()
     graph_runner.install()
 
     rasa_main()
