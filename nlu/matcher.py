@@ -619,7 +619,10 @@ class Matcher:
         # The same procedure of several provinces or levels carries one name:
         # one button per name (the best ranked: national before other provinces').
         names = {sibling_key(c.name) for c in ranked.values()}
+        added = 0
         for i in _best_first(entry_scores, limit * 6):
+            if added == limit:  # the rest score no more than these: none can make the first ``limit``
+                break
             entry = self._catalog[i]
             score = float(entry_scores[i])
             name = self._names[i]
@@ -628,6 +631,7 @@ class Matcher:
             names.add(name)
             siblings = tuple(code for code in self._codes_by_name.get(name, ()) if code != entry.code)
             ranked[entry.code] = CatalogCandidate(entry.code, entry.name, round(score, 4), siblings=siblings)
+            added += 1
         return tuple(sorted(ranked.values(), key=lambda c: -c.score)[:limit])
 
     def by_code(self, text: str) -> CatalogCandidate | None:
