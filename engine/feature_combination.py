@@ -45,10 +45,9 @@ def combine_features(features: list[Features], featurizers: list[str]) -> Featur
     """``Message._combine_features``: the features side by side, in order, as
     one new ``Features`` whose origin is ``featurizers``."""
     matrices = [f.features for f in features]
-    if len(matrices) < 2 or not all(isinstance(m, sparse.coo_matrix) for m in matrices):
-        return _rasa_combine_features(features, featurizers)
-    if len({m.shape[0] for m in matrices}) > 1:
-        return _rasa_combine_features(features, featurizers)  # Rasa's error
+    side_by_side = len(matrices) > 1 and all(isinstance(m, sparse.coo_matrix) for m in matrices)
+    if not side_by_side or len({m.shape[0] for m in matrices}) > 1:
+        return _rasa_combine_features(features, featurizers)  # with Rasa's error where the rows differ
     return Features(hstack(matrices), features[0].type, features[0].attribute, featurizers)
 
 
