@@ -6,7 +6,10 @@ time and re-reads them when a cheap change token (card count and versions,
 catalog entries, questions attached to entries, questions marked as private
 matters) moves, checked at most every
 ``refresh_seconds``. An edit in the console is therefore matched within
-seconds, without retraining. Written with
+seconds, without retraining. Once the first cards are in, the check and the
+rebuild (about a second for the whole catalog) run on a thread of their own
+while the matcher in hand keeps answering: a Rasa server's event loop never
+waits on the database or on an editor's publish. Written with
 SQLAlchemy Core calls that behave the same in 1.4 (engine) and 2.0 (app).
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import defaultdict
 from typing import Any
@@ -48,13 +52,26 @@ class CardSource:
         self._checked_at = float("-inf")
         self._token: Any = None
         self._matcher = Matcher([])
+        self._reloading = threading.Lock()
 
     def matcher(self) -> Matcher:
+        """The current matcher. The first call reads the cards; later ones
+        start a check in the background when one is due, and answer at once."""
         now = time.monotonic()
-        if now - self._checked_at >= self._refresh_seconds:
-            self._checked_at = now
+        if now - self._checked_at < self._refresh_seconds:
+            return self._matcher
+        self._checked_at = now
+        if self._token is None:
             self._reload_if_changed()
+        elif self._reloading.acquire(blocking=False):
+            threading.Thread(target=self._reload_in_background, name="card-source", daemon=True).start()
         return self._matcher
+
+    def _reload_in_background(self) -> None:
+        try:
+            self._reload_if_changed()
+        finally:
+            self._reloading.release()
 
     def _reload_if_changed(self) -> None:
         try:
