@@ -6,10 +6,11 @@ time and re-reads them when a cheap change token (card count and versions,
 catalog entries, questions attached to entries, questions marked as private
 matters) moves, checked at most every
 ``refresh_seconds``. An edit in the console is therefore matched within
-seconds, without retraining. Once the first cards are in, the check and the
-rebuild (about a second for the whole catalog) run on a thread of their own
-while the matcher in hand keeps answering: a Rasa server's event loop never
-waits on the database or on an editor's publish. Written with
+seconds, without retraining. In a Rasa server (``in_background``), once the
+first cards are in, the check and the rebuild (about a second for the whole
+catalog) run on a thread of their own while the matcher in hand keeps
+answering: its event loop never waits on the database or on an editor's
+publish. The console reads in line: its pages show the cards as they are now. Written with
 SQLAlchemy Core calls that behave the same in 1.4 (engine) and 2.0 (app).
 """
 
@@ -45,23 +46,30 @@ EDITORS_EVERYDAY = "marked-by-editors"
 
 
 class CardSource:
-    def __init__(self, database_url: str, refresh_seconds: float = 2.0, home_province: str | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        refresh_seconds: float = 2.0,
+        home_province: str | None = None,
+        in_background: bool = False,
+    ) -> None:
         self._engine = create_engine(_engine_env_url(database_url), pool_pre_ping=True)
         self._home_province = home_province
         self._refresh_seconds = refresh_seconds
+        self._in_background = in_background
         self._checked_at = float("-inf")
         self._token: Any = None
         self._matcher = Matcher([])
         self._reloading = threading.Lock()
 
     def matcher(self) -> Matcher:
-        """The current matcher. The first call reads the cards; later ones
-        start a check in the background when one is due, and answer at once."""
+        """The current matcher, re-read first when a check is due; ``in_background``,
+        only the first call waits for the cards, later ones answer at once."""
         now = time.monotonic()
         if now - self._checked_at < self._refresh_seconds:
             return self._matcher
         self._checked_at = now
-        if self._token is None:
+        if self._token is None or not self._in_background:
             self._reload_if_changed()
         elif self._reloading.acquire(blocking=False):
             threading.Thread(target=self._reload_in_background, name="card-source", daemon=True).start()

@@ -72,7 +72,9 @@ class ProcedureMatcher(GraphComponent):
         self._config = config
         url = config["database_url"] or get_settings().database_url
         settings = get_settings()
-        self._cards = CardSource(url, refresh_seconds=config["refresh_seconds"], home_province=settings.province)
+        self._cards = CardSource(
+            url, refresh_seconds=config["refresh_seconds"], home_province=settings.province, in_background=True
+        )
 
     @classmethod
     def create(

@@ -1,5 +1,6 @@
-"""``nlu.card_source``: after the first read, a due check runs beside the
-answers, one at a time, and its matcher replaces the old one when built.
+"""``nlu.card_source``: in a Rasa server, after the first read, a due check
+runs beside the answers, one at a time, and its matcher replaces the old one
+when built; the console's reads are in line.
 (That an edit is matched within seconds is tested end to end, in
 ``tests/e2e/test_conversation.py`` and ``tests/e2e/test_console_browser.py``.)"""
 
@@ -16,7 +17,7 @@ class SlowSource(CardSource):
     """Reads nothing: the first read is instant, a later one waits to be let go."""
 
     def __init__(self) -> None:
-        super().__init__("sqlite://", refresh_seconds=0)
+        super().__init__("sqlite://", refresh_seconds=0, in_background=True)
         self.reads = 0
         self.started, self.go_on = threading.Event(), threading.Event()
         self.rebuilt = Matcher([])
@@ -50,3 +51,12 @@ def test_a_later_read_runs_beside_the_answers_one_at_a_time():
     while source.matcher() is first and time.monotonic() < deadline:
         time.sleep(0.01)
     assert source.matcher() is source.rebuilt
+
+
+def test_the_console_reads_in_line():
+    source = SlowSource()
+    source._in_background = False
+    source.matcher()
+    source.go_on.set()
+    assert source.matcher() is source.rebuilt  # read before answering
+    assert source.reads == 2
