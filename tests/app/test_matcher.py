@@ -14,8 +14,10 @@ from nlu.matcher import (
     CANDIDATE_SCORE,
     CARD_PREFERENCE,
     CARD_SCORE,
+    LONG_QUESTION_WORDS,
     OUT_OF_SCOPE_SURE,
     OVERRIDE_SCORE,
+    PROCEDURE_HEARD,
     Candidate,
     CardText,
     CatalogCandidate,
@@ -23,6 +25,7 @@ from nlu.matcher import (
     EverydayText,
     Match,
     Matcher,
+    asks_at_length,
     card_text,
     features,
     heard_off_topic,
@@ -280,6 +283,21 @@ def test_the_frame_of_a_question_is_not_what_it_is_about():
     assert not {"w:thu", "w:hoi", "b:cho em"} & set(features("cho em hỏi thủ tục nuôi ong", message=True))
 
 
+@pytest.mark.parametrize(
+    "opening",
+    ["Kính đề nghị hướng dẫn", "Đề nghị cho biết", "Đề nghị cơ quan chức năng hướng dẫn", "Tôi muốn hỏi"],
+)
+def test_a_formal_opening_is_a_frame_too(opening):
+    """ "Đề nghị" also starts official names: the opening must not match them."""
+    matcher = Matcher(
+        [card_text({"id": "nuoi-ong", "name": "Cấp phép nuôi ong"})],
+        [CatalogText("1.000001", "Đề nghị hưởng miễn trừ đối với thỏa thuận nuôi ong")],
+    )
+    match = matcher.match(f"{opening} hồ sơ xin cấp phép nuôi ong gồm những gì")
+    assert not {"w:de", "w:nghi", "w:muon"} & set(features(f"{opening} nuôi ong", message=True))
+    assert match.procedures[0].score > match.best_entry
+
+
 def test_siblings_that_differ_by_an_aside_take_one_place():
     siblings = [
         CatalogText("1.000001", "Trình báo mất thẻ nuôi ong (thực hiện tại cấp tỉnh)"),
@@ -429,6 +447,38 @@ def test_the_best_card_of_a_long_question_is_offered_though_it_scores_low(nation
 )
 def test_a_card_is_named_from_its_score_unless_an_entry_beats_it_clearly(card, best_other, named):
     assert names_card(card, best_other) is named
+
+
+@pytest.mark.parametrize(
+    ("card", "best_other", "named"),
+    [
+        (BEST_CARD_SCORE, BEST_CARD_SCORE - 0.01, True),  # the best match of a long question
+        (BEST_CARD_SCORE - 0.01, 0.0, False),  # not even offered
+        (0.3, 0.31, False),  # an entry without a card matches better
+    ],
+)
+def test_a_long_procedure_question_names_its_best_card_from_the_score_that_offers_it(card, best_other, named):
+    assert names_card(card, best_other, asks_at_length=True) is named
+    assert not names_card(card, best_other)
+
+
+LONG = "Tôi làm công nhân ở khu công nghiệp đã ba năm, nay vừa đổi chỗ trọ sang phường khác gần nhà máy hơn."
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "asks"),
+    [
+        (LONG + " Xin hỏi hồ sơ gồm những gì?", {"name": "ask_procedure", "confidence": 0.9}, True),
+        (LONG + " Xin hỏi nộp ở đâu?", {"name": "ask_procedure", "confidence": PROCEDURE_HEARD}, True),
+        (LONG + " Xin hỏi nộp ở đâu?", {"name": "ask_procedure", "confidence": 0.4}, False),  # unsure classifier
+        (LONG + " Xin hỏi nộp ở đâu?", {"name": "out_of_scope", "confidence": 0.9}, False),
+        (LONG + " Tôi nên làm thế nào?", {"name": "ask_procedure", "confidence": 0.9}, False),  # no aspect named
+        ("đăng ký tạm trú hồ sơ gồm những gì", {"name": "ask_procedure", "confidence": 0.9}, False),  # short
+    ],
+)
+def test_a_long_procedure_question_is_long_asks_an_aspect_and_is_heard_as_one(text, intent, asks):
+    assert (len(text.split()) >= LONG_QUESTION_WORDS) is (text != "đăng ký tạm trú hồ sơ gồm những gì")
+    assert asks_at_length(text, intent) is asks
 
 
 def test_words_the_asking_sentence_repeats_cover_a_phrase_at_most_once():
