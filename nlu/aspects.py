@@ -154,12 +154,6 @@ def detect_aspect(text: str) -> str | None:
     return _pick(_STRONG, normalized, first) or _pick(_WEAK, normalized, first)
 
 
-def asks_an_aspect(text: str) -> bool:
-    """Whether the message names outright an aspect a card answers (a strong
-    cue: "hồ sơ gồm", "lệ phí", "bao lâu", "ở đâu"), not only "thế nào"."""
-    return _pick(_STRONG, normalize(text), first=False) is not None
-
-
 def _pick(patterns: dict[str, re.Pattern[str]], text: str, first: bool) -> str | None:
     """The aspect whose cue comes first (formal questions) or last (the rest)."""
     positions = {

@@ -53,7 +53,6 @@ import numpy as np
 from scipy import sparse
 
 from nlu.abbreviations import OFFICIAL_TERMS
-from nlu.aspects import asks_an_aspect
 from nlu.text import fold, nfc, normalize, readings
 
 # bm25s sets its own logger to DEBUG on import: every index build would print.
@@ -238,7 +237,7 @@ _PROCEDURE_WORD = re.compile(
     r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?"
     r"|(?:kinh )?de nghi (?:co quan(?: chuc nang| co tham quyen)? |quy co quan )?"
     r"(?:cho (?:toi )?biet|huong dan|giai dap)"
-    r"|kinh de nghi|(?:xin|vui long) (?:huong dan|giai dap)|(?:toi|em|minh|chau) (?:muon|can|xin) hoi)\b"
+    r"|kinh de nghi|(?:xin|vui long) (?:huong dan|giai dap)|(?:toi|em|minh|chau) (?:muon|can|xin) (?:hoi|biet))\b"
 )
 
 
@@ -703,17 +702,6 @@ LIFE_EVENT_SCORE = 0.25
 # choice): chosen with ABSTAIN_SCORE on the dev half of the catalog questions,
 # where a lower value named cards for questions about other procedures.
 CARD_SCORE = 0.325
-# A long question explains little of itself with any one document: a story,
-# a formal frame, several things asked. Its card is often the best match at
-# 0.25-0.32, under ``CARD_SCORE``; from this many words, a question that asks
-# what a card answers and that the classifier hears as a procedure question
-# (``PROCEDURE_HEARD``) names its best match from ``BEST_CARD_SCORE``
-# (``asks_at_length``). Chosen on the cards' dev set and the near-domain and
-# catalog dev halves: 20 to 30 words chose alike, 15 and fewer named a card
-# for a catalog question; without the classifier, more cards for questions
-# next to the domain (a shop, a clinic) that ask "ở đâu", "online".
-LONG_QUESTION_WORDS = 20
-PROCEDURE_HEARD = 0.5
 # A card is named unless an entry without a card beats it clearly (by this
 # share): cards are what citizens ask most, and a formal question about a
 # card shares its official words with many entries. Chosen on the dev half.
@@ -751,26 +739,10 @@ def heard_off_topic(intent: Mapping[str, Any], match: Match, override_score: flo
     )
 
 
-def names_card(card: float, best_other: float, min_score: float = CARD_SCORE, asks_at_length: bool = False) -> bool:
+def names_card(card: float, best_other: float, min_score: float = CARD_SCORE) -> bool:
     """Whether a card scoring ``card`` is the answer (named, not only offered),
-    when the best catalog entry without a card scores ``best_other``. In a
-    long procedure question (``asks_at_length``), a card that is the best
-    match is named from ``BEST_CARD_SCORE``, the score from which it is offered."""
-    if asks_at_length and card >= max(BEST_CARD_SCORE, best_other):
-        return True
+    when the best catalog entry without a card scores ``best_other``."""
     return card >= max(min_score, best_other * CARD_PREFERENCE)
-
-
-def asks_at_length(text: str, intent: Mapping[str, Any]) -> bool:
-    """Whether ``text`` is a long question (``LONG_QUESTION_WORDS``) that asks
-    what a procedure card answers (its documents, fees, time, place…: a strong
-    aspect cue) and that the classifier (``intent``) hears as a procedure question."""
-    return (
-        len(text.split()) >= LONG_QUESTION_WORDS
-        and intent.get("name") == "ask_procedure"
-        and intent.get("confidence", 0.0) >= PROCEDURE_HEARD
-        and asks_an_aspect(text)
-    )
 
 
 def _card_floor(best_entry: float) -> float:

@@ -32,7 +32,6 @@ from nlu.matcher import (
     CardText,
     CatalogCandidate,
     Matcher,
-    asks_at_length,
     heard_off_topic,
     names_card,
 )
@@ -120,9 +119,7 @@ class ProcedureMatcher(GraphComponent):
         # A card is named only when no entry without a card clearly beats it.
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
         procedures = list(match.candidate_cards) if sure else []
-        card_named = bool(procedures) and names_card(
-            procedures[0].score, best_other, self._config["min_score"], asks_at_length(text, classified)
-        )
+        card_named = bool(procedures) and names_card(procedures[0].score, best_other, self._config["min_score"])
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
         life_event_asked = classified.get("name") == "life_event" and (

@@ -30,7 +30,7 @@ from rasa_sdk import Tracker
 
 from actions.procedures import decide_reply
 from knowledge.catalog import get_catalog
-from nlu.matcher import CatalogCandidate, asks_at_length, heard_off_topic, names_card, sibling_key
+from nlu.matcher import CatalogCandidate, heard_off_topic, names_card, sibling_key
 from nlu.text import normalize
 from tests.support import ROOT, parse
 
@@ -215,7 +215,7 @@ def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, 
     scan = []
     for threshold in ABSTAIN_GRID:
         answers = []
-        for row, match, intent in zip(rows, matches, intents, strict=True):
+        for match, intent in zip(matches, intents, strict=True):
             if isinstance(match, CatalogCandidate):
                 answers.append({"places": [[match.code]], "card": match.card})
                 continue
@@ -225,9 +225,7 @@ def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, 
             catalog = match.catalog[:3]
             best_other = next((c.score for c in catalog if c.card is None), 0.0)
             cards = list(match.candidate_cards)
-            named = bool(cards) and names_card(
-                cards[0].score, best_other, asks_at_length=asks_at_length(row["text"], intent)
-            )
+            named = bool(cards) and names_card(cards[0].score, best_other)
             places = [[c.code, *c.siblings] for c in catalog]
             answers.append({"places": places, "card": cards[0].id if named else None})
         scan.append((threshold, catalog_figures(rows, answers)))

@@ -14,10 +14,8 @@ from nlu.matcher import (
     CANDIDATE_SCORE,
     CARD_PREFERENCE,
     CARD_SCORE,
-    LONG_QUESTION_WORDS,
     OUT_OF_SCOPE_SURE,
     OVERRIDE_SCORE,
-    PROCEDURE_HEARD,
     Candidate,
     CardText,
     CatalogCandidate,
@@ -25,7 +23,6 @@ from nlu.matcher import (
     EverydayText,
     Match,
     Matcher,
-    asks_at_length,
     card_text,
     features,
     heard_off_topic,
@@ -447,38 +444,6 @@ def test_the_best_card_of_a_long_question_is_offered_though_it_scores_low(nation
 )
 def test_a_card_is_named_from_its_score_unless_an_entry_beats_it_clearly(card, best_other, named):
     assert names_card(card, best_other) is named
-
-
-@pytest.mark.parametrize(
-    ("card", "best_other", "named"),
-    [
-        (BEST_CARD_SCORE, BEST_CARD_SCORE - 0.01, True),  # the best match of a long question
-        (BEST_CARD_SCORE - 0.01, 0.0, False),  # not even offered
-        (0.3, 0.31, False),  # an entry without a card matches better
-    ],
-)
-def test_a_long_procedure_question_names_its_best_card_from_the_score_that_offers_it(card, best_other, named):
-    assert names_card(card, best_other, asks_at_length=True) is named
-    assert not names_card(card, best_other)
-
-
-LONG = "Tôi làm công nhân ở khu công nghiệp đã ba năm, nay vừa đổi chỗ trọ sang phường khác gần nhà máy hơn."
-
-
-@pytest.mark.parametrize(
-    ("text", "intent", "asks"),
-    [
-        (LONG + " Xin hỏi hồ sơ gồm những gì?", {"name": "ask_procedure", "confidence": 0.9}, True),
-        (LONG + " Xin hỏi nộp ở đâu?", {"name": "ask_procedure", "confidence": PROCEDURE_HEARD}, True),
-        (LONG + " Xin hỏi nộp ở đâu?", {"name": "ask_procedure", "confidence": 0.4}, False),  # unsure classifier
-        (LONG + " Xin hỏi nộp ở đâu?", {"name": "out_of_scope", "confidence": 0.9}, False),
-        (LONG + " Tôi nên làm thế nào?", {"name": "ask_procedure", "confidence": 0.9}, False),  # no aspect named
-        ("đăng ký tạm trú hồ sơ gồm những gì", {"name": "ask_procedure", "confidence": 0.9}, False),  # short
-    ],
-)
-def test_a_long_procedure_question_is_long_asks_an_aspect_and_is_heard_as_one(text, intent, asks):
-    assert (len(text.split()) >= LONG_QUESTION_WORDS) is (text != "đăng ký tạm trú hồ sơ gồm những gì")
-    assert asks_at_length(text, intent) is asks
 
 
 def test_words_the_asking_sentence_repeats_cover_a_phrase_at_most_once():

@@ -12,7 +12,7 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.matcher import ABSTAIN_SCORE, BEST_CARD_SCORE, CARD_SCORE, OVERRIDE_SCORE
+from nlu.matcher import ABSTAIN_SCORE, OVERRIDE_SCORE
 from nlu.procedure_matcher import CANDIDATES, CATALOG_CANDIDATES, EVERYDAY_MATTER, ProcedureMatcher
 
 OFF_TOPIC = "lương giáo viên mầm non năm nay được tăng bao nhiêu"
@@ -68,26 +68,3 @@ def test_the_procedure_next_to_it_is_still_named(component):
     message = _understood(component, "đổi sang thẻ căn cước gắn chip ở đâu", "ask_procedure", 0.9)
     assert message.get(EVERYDAY_MATTER) is None
     assert [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"] == ["can-cuoc"]
-
-
-# 30 words, a story then the question: its card is the best match, under CARD_SCORE.
-LONG_QUESTION = (
-    "Ông nội tôi vừa mất tại nhà ở quê, cả nhà đang lo hậu sự. Xin hỏi gia đình đi báo tử ở đâu và có mất lệ phí không?"
-)
-
-
-def _named(message: Message) -> list[str]:
-    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"]
-
-
-def test_a_long_procedure_question_names_its_best_card_under_the_usual_score(component):
-    best = component._cards.matcher().match(LONG_QUESTION).procedures[0]
-    assert best.id == "khai-tu" and BEST_CARD_SCORE <= best.score < CARD_SCORE
-    assert _named(_understood(component, LONG_QUESTION, "ask_procedure", 0.9)) == ["khai-tu"]
-
-
-@pytest.mark.parametrize(("intent", "confidence"), [("ask_procedure", 0.3), ("out_of_scope", 0.6)])
-def test_unless_the_classifier_does_not_hear_a_procedure_question(component, intent, confidence):
-    message = _understood(component, LONG_QUESTION, intent, confidence)
-    assert message.get(CANDIDATES)[0]["id"] == "khai-tu"  # still offered
-    assert _named(message) == []
