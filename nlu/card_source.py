@@ -29,14 +29,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge import change_tokens
 from nlu.everyday import everyday_matters
-from nlu.matcher import CatalogText, EverydayText, Matcher, card_text
+from nlu.matcher import CatalogText, EverydayText, Matcher, card_text, files_for_people
 
 logger = logging.getLogger(__name__)
 
 _CARDS_SQL = text("SELECT data FROM cards")
 # Internal procedures (between agencies) are not what citizens ask about.
 _CATALOG_SQL = text(
-    "SELECT code, name, scope, province FROM catalog_entries WHERE NOT withdrawn AND scope <> 'internal'"
+    "SELECT code, name, scope, province, targets FROM catalog_entries WHERE NOT withdrawn AND scope <> 'internal'"
 )
 _QUESTIONS_SQL = text("SELECT code, text FROM catalog_questions ORDER BY id")
 _TOKENS = (change_tokens.CARDS, change_tokens.CATALOG, change_tokens.QUESTIONS, change_tokens.EVERYDAY)
@@ -92,14 +92,21 @@ class CardSource:
                 for code, question in connection.execute(_QUESTIONS_SQL):
                     questions[code].append(question)
                 entries = [
-                    CatalogText(*row, questions=tuple(questions.get(row[0], ())))
-                    for row in connection.execute(_CATALOG_SQL)
+                    CatalogText(
+                        code,
+                        name,
+                        scope,
+                        province,
+                        questions=tuple(questions.get(code, ())),
+                        for_people=files_for_people(_as_json(targets) or ()),
+                    )
+                    for code, name, scope, province, targets in connection.execute(_CATALOG_SQL)
                 ]
                 marked = tuple(row[0] for row in connection.execute(_EVERYDAY_SQL))
         except SQLAlchemyError as exc:
             logger.warning("Cannot read cards (%s); keeping %d cards.", type(exc).__name__, len(self._matcher))
             return
-        cards = [_as_dict(row[0]) for row in rows]
+        cards = [_as_json(row[0]) for row in rows]
         everyday = [*everyday_matters(), EverydayText(EDITORS_EVERYDAY, marked)] if marked else everyday_matters()
         self._matcher = Matcher((card_text(card) for card in cards), entries, self._home_province, everyday)
         self._token = token
@@ -114,5 +121,6 @@ def _engine_env_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql+psycopg2://", 1)
 
 
-def _as_dict(value: Any) -> dict:
+def _as_json(value: Any) -> Any:
+    """A JSON column's value: SQLite gives its text, PostgreSQL the value."""
     return json.loads(value) if isinstance(value, str) else value

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from knowledge.store import validate_files
 from nlu.everyday import everyday_matters
-from nlu.matcher import CatalogText, Matcher, card_text
+from nlu.matcher import CatalogText, Matcher, card_text, files_for_people
 from tests.evaluation import CATALOG_FILE, load
 from tests.support import ROOT, write_section
 
@@ -29,7 +29,11 @@ def shipped_catalog() -> list[CatalogText]:
     """The national catalog as the set-up imports it (without internal procedures)."""
     with gzip.open(CATALOG_FILE, "rt", encoding="utf-8") as lines:
         entries = [json.loads(line) for line in lines]
-    return [CatalogText(e["code"], e["name"], e["scope"], e["province"]) for e in entries if e["scope"] != "internal"]
+    return [
+        CatalogText(e["code"], e["name"], e["scope"], e["province"], for_people=files_for_people(e["targets"]))
+        for e in entries
+        if e["scope"] != "internal"
+    ]
 
 
 def matcher_timings(texts: list[str], rounds: int = 5) -> tuple[float, float, float, float, int]:

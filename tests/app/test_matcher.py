@@ -25,6 +25,7 @@ from nlu.matcher import (
     Matcher,
     card_text,
     features,
+    files_for_people,
     heard_off_topic,
     is_confident,
     named_actions,
@@ -306,6 +307,31 @@ def test_siblings_that_differ_by_an_aside_take_one_place():
     assert len(codes) == 2
     assert codes[0] in {"1.000001", "1.000002", "1.000003"}
     assert codes[1] == "1.000004"
+
+
+@pytest.mark.parametrize("organisations_only", ["1.000001", "1.000002"])
+def test_an_entry_only_organisations_file_ranks_after_one_a_person_may_file(organisations_only):
+    entries = [
+        CatalogText("1.000001", "Đăng ký trại nuôi ong mật"),
+        CatalogText("1.000002", "Đăng ký trại nuôi ong rừng"),
+    ]
+    entries = [replace(e, for_people=e.code != organisations_only) for e in entries]
+    match = Matcher([], entries).match("đăng ký trại nuôi ong")
+    assert [c.code for c in match.catalog][-1] == organisations_only
+    assert match.catalog[0].score > match.catalog[1].score
+
+
+@pytest.mark.parametrize(
+    ("targets", "for_people"),
+    [
+        (["Công dân Việt Nam", "Doanh nghiệp"], True),
+        (["Người nước ngoài"], True),
+        (["Doanh nghiệp", "Hợp tác xã", "Tổ chức (không bao gồm doanh nghiệp, HTX)"], False),
+        ([], True),  # the export names no one: not held against it
+    ],
+)
+def test_who_may_file_an_entry_is_read_from_its_targets(targets, for_people):
+    assert files_for_people(targets) is for_people
 
 
 def test_bm25_is_okapi_over_the_names():
