@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge import change_tokens
 from nlu.everyday import everyday_matters
-from nlu.matcher import CatalogText, EverydayText, Matcher, card_text, files_for_people
+from nlu.matcher import CatalogText, EverydayText, Matcher, card_text
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class CardSource:
                         scope,
                         province,
                         questions=tuple(questions.get(code, ())),
-                        for_people=files_for_people(_as_json(targets) or ()),
+                        targets=tuple(_as_json(targets) or ()),
                     )
                     for code, name, scope, province, targets in connection.execute(_CATALOG_SQL)
                 ]

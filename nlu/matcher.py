@@ -70,8 +70,7 @@ _OTHER_PROVINCE_SHARE = 0.9
 # Procedures only organisations file (a company, an association, a state body)
 # rank after those a person may file: the assistant's users are people, asking
 # for themselves, their household or their small business. Chosen on the
-# catalog dev half: 0.95, 0.9, 0.85, 0.8 and 0.7 gave catalog top-3 78, 79, 79,
-# 78 and 79 of 98 (75 without); no card, near-domain or out-of-scope figure moved.
+# catalog dev half (docs/evaluation.md, twelfth pass): 0.7 to 0.95 gained alike.
 _ORGANISATIONS_ONLY_SHARE = 0.9
 _BETA = 1.5  # > 1: covering the phrase weighs more than explaining the whole message
 # Okapi BM25 over each document's names (a card's name and aliases, an
@@ -149,12 +148,12 @@ class CatalogText:
     scope: str = "national"  # national | provincial
     province: str | None = None
     questions: tuple[str, ...] = ()  # citizens' questions editors attached to it
-    for_people: bool = True  # a person may file it, not only an organisation (``files_for_people``)
+    targets: tuple[str, ...] = ()  # who may file it, as the export says (``files_for_people``)
 
 
 # Who the portal's export says may file a procedure, when that is a person
 # rather than an organisation (a company, a cooperative, an association, a state body).
-PEOPLE = frozenset(
+_PEOPLE = frozenset(
     {
         "Công dân Việt Nam",
         "Công dân Việt Nam mà không xác định được nơi thường trú hoặc nơi tạm trú",
@@ -170,9 +169,9 @@ PEOPLE = frozenset(
 
 def files_for_people(targets: Iterable[str]) -> bool:
     """Whether a person may file a procedure whose export names these ``targets``
-    (an entry that names none is taken as one)."""
-    targets = set(targets)
-    return not targets or bool(targets & PEOPLE)
+    (an entry that names no one is taken as one)."""
+    named = set(targets)
+    return not named or bool(named & _PEOPLE)
 
 
 @dataclass(frozen=True)
@@ -266,8 +265,9 @@ _OFFICIAL_TERMS = [
 _PROCEDURE_WORD = re.compile(
     r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?"
     r"|(?:kinh )?de nghi (?:co quan(?: chuc nang| co tham quyen)? |quy co quan )?"
-    r"(?:cho (?:toi )?biet|huong dan|giai dap)"
-    r"|kinh de nghi|(?:xin|vui long) (?:huong dan|giai dap)|(?:toi|em|minh|chau) (?:muon|can|xin) (?:hoi|biet))\b"
+    r"(?:cho (?:em |minh |toi |chung toi |chau )?biet|huong dan(?! vien)|giai dap)"
+    r"|kinh de nghi|(?:xin|vui long) (?:huong dan(?! vien)|giai dap)"
+    r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet))\b"
 )
 
 
@@ -437,7 +437,7 @@ class Matcher:
         for i, entry in enumerate(self._catalog):
             if entry.scope == "provincial" and entry.province != home_province:
                 self._discount[len(self._cards) + i] = _OTHER_PROVINCE_SHARE
-            if not entry.for_people:
+            if not files_for_people(entry.targets):
                 self._discount[len(self._cards) + i] *= _ORGANISATIONS_ONLY_SHARE
         self._actions = np.array(
             [named_actions(f for feats in doc_features for f in feats) for doc_features in phrase_features],

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from knowledge.store import validate_files
 from nlu.everyday import everyday_matters
-from nlu.matcher import CatalogText, Matcher, card_text, files_for_people
+from nlu.matcher import CatalogText, Matcher, card_text
 from tests.evaluation import CATALOG_FILE, load
 from tests.support import ROOT, write_section
 
@@ -30,7 +30,7 @@ def shipped_catalog() -> list[CatalogText]:
     with gzip.open(CATALOG_FILE, "rt", encoding="utf-8") as lines:
         entries = [json.loads(line) for line in lines]
     return [
-        CatalogText(e["code"], e["name"], e["scope"], e["province"], for_people=files_for_people(e["targets"]))
+        CatalogText(e["code"], e["name"], e["scope"], e["province"], targets=tuple(e["targets"]))
         for e in entries
         if e["scope"] != "internal"
     ]

@@ -12,10 +12,17 @@ from sqlalchemy import func, select
 from database import session_scope
 from knowledge import catalog_store
 from knowledge.models import CatalogEntry
+from nlu.card_source import CardSource
 from settings import ROOT
 
 
-def portal(code: str, name: str, kind: str = "STANDARD", authority: str = "Bộ Tư pháp") -> str:
+def portal(
+    code: str,
+    name: str,
+    kind: str = "STANDARD",
+    authority: str = "Bộ Tư pháp",
+    targets: tuple[str, ...] = ("Công dân Việt Nam",),
+) -> str:
     """A line as the portal's catalog export writes it."""
     return json.dumps(
         {
@@ -28,7 +35,7 @@ def portal(code: str, name: str, kind: str = "STANDARD", authority: str = "Bộ 
             "departments": ["Ủy ban nhân dân cấp xã", ""],
             "departmentPromulgate": authority,
             "departmentPromulgateId": "y",
-            "formalityTargetType": ["Công dân Việt Nam"],
+            "formalityTargetType": list(targets),
             "state": "ACTIVE",
             "type": kind,
         },
@@ -55,6 +62,19 @@ def test_import_maps_the_portal_export(database_url):
     assert stored["3.000003"].scope == "provincial" and stored["3.000003"].province == "Huế"
     assert stored["1.000001"].agencies == ["Ủy ban nhân dân cấp xã"]  # the empty agency is dropped
     assert catalog_store.portal_url(stored["1.000001"]).endswith("/thu-tuc-hanh-chinh/page-1.000001")
+
+
+def test_who_may_file_an_entry_reaches_the_matcher(database_url):
+    """From the app database (a JSON column: text in SQLite, a list in PostgreSQL):
+    an entry only organisations file ranks after one a person may file."""
+    catalog_store.import_catalog(
+        [
+            portal("1.000001", "Đăng ký trại nuôi ong mật", targets=("Doanh nghiệp", "Hợp tác xã")),
+            portal("1.000002", "Đăng ký trại nuôi ong rừng"),
+        ]
+    )
+    match = CardSource(database_url).matcher().match("đăng ký trại nuôi ong")
+    assert [c.code for c in match.catalog] == ["1.000002", "1.000001"]
 
 
 def test_reimport_is_idempotent(database_url):

@@ -1,12 +1,10 @@
 """The procedure matcher over the real seed cards."""
 
-import json
 import math
 from dataclasses import replace
 
 import pytest
 
-from knowledge.catalog_store import SHIPPED, read_lines
 from knowledge.store import validate_files
 from nlu.matcher import (
     ABSTAIN_SCORE,
@@ -33,6 +31,7 @@ from nlu.matcher import (
     question_frames,
     request_features,
 )
+from tests.bench import shipped_catalog
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +157,6 @@ def test_an_unknown_code_names_nothing(with_catalog):
 def national():
     """Cards with the whole national catalog, as the set-up imports it."""
     from nlu.everyday import everyday_matters
-    from tests.bench import shipped_catalog
 
     cards, _ = validate_files()
     return Matcher(
@@ -283,7 +281,17 @@ def test_the_frame_of_a_question_is_not_what_it_is_about():
 
 @pytest.mark.parametrize(
     "opening",
-    ["Kính đề nghị hướng dẫn", "Đề nghị cho biết", "Đề nghị cơ quan chức năng hướng dẫn", "Tôi muốn hỏi"],
+    [
+        "Kính đề nghị hướng dẫn",
+        "Đề nghị cho biết",
+        "Đề nghị cho em biết",
+        "Đề nghị cơ quan chức năng hướng dẫn",
+        "Kính đề nghị quý cơ quan giải đáp",
+        "Xin hướng dẫn",
+        "Vui lòng giải đáp",
+        "Tôi muốn hỏi",
+        "Chúng tôi cần biết",
+    ],
 )
 def test_a_formal_opening_is_a_frame_too(opening):
     """ "Đề nghị" also starts official names: the opening must not match them."""
@@ -294,6 +302,17 @@ def test_a_formal_opening_is_a_frame_too(opening):
     match = matcher.match(f"{opening} hồ sơ xin cấp phép nuôi ong gồm những gì")
     assert not {"w:de", "w:nghi", "w:muon"} & set(features(f"{opening} nuôi ong", message=True))
     assert match.procedures[0].score > match.best_entry
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("thẻ bhyt trẻ em cần hỏi ở đâu", "w:em"),  # a child, not "em" asking
+        ("em muốn xin hướng dẫn viên du lịch", "b:huong dan"),  # a tour guide, not "guidance"
+    ],
+)
+def test_words_that_only_look_like_a_formal_opening_are_kept(text, kept):
+    assert kept in features(text, message=True)
 
 
 def test_siblings_that_differ_by_an_aside_take_one_place():
@@ -311,18 +330,18 @@ def test_siblings_that_differ_by_an_aside_take_one_place():
 
 @pytest.mark.parametrize("organisations_only", ["1.000001", "1.000002"])
 def test_an_entry_only_organisations_file_ranks_after_one_a_person_may_file(organisations_only):
+    names = {"1.000001": "Đăng ký trại nuôi ong mật", "1.000002": "Đăng ký trại nuôi ong rừng"}
     entries = [
-        CatalogText("1.000001", "Đăng ký trại nuôi ong mật"),
-        CatalogText("1.000002", "Đăng ký trại nuôi ong rừng"),
+        CatalogText(code, name, targets=("Doanh nghiệp",) if code == organisations_only else ("Công dân Việt Nam",))
+        for code, name in names.items()
     ]
-    entries = [replace(e, for_people=e.code != organisations_only) for e in entries]
     match = Matcher([], entries).match("đăng ký trại nuôi ong")
     assert [c.code for c in match.catalog][-1] == organisations_only
     assert match.catalog[0].score > match.catalog[1].score
 
 
 @pytest.mark.parametrize(
-    ("targets", "for_people"),
+    ("targets", "people"),
     [
         (["Công dân Việt Nam", "Doanh nghiệp"], True),
         (["Người nước ngoài"], True),
@@ -330,8 +349,8 @@ def test_an_entry_only_organisations_file_ranks_after_one_a_person_may_file(orga
         ([], True),  # the export names no one: not held against it
     ],
 )
-def test_who_may_file_an_entry_is_read_from_its_targets(targets, for_people):
-    assert files_for_people(targets) is for_people
+def test_who_may_file_an_entry_is_read_from_its_targets(targets, people):
+    assert files_for_people(targets) is people
 
 
 def test_bm25_is_okapi_over_the_names():
@@ -371,17 +390,12 @@ def test_a_life_event_and_a_procedure_may_share_an_id():
     assert match.life_events[0].score == pytest.approx(match.procedures[0].score * 0.8, abs=1e-3)
 
 
-def _shipped_catalog() -> list[CatalogText]:
-    lines = (json.loads(line) for line in read_lines(SHIPPED) if line.strip())
-    return [CatalogText(e["code"], e["name"], e["scope"], e["province"]) for e in lines if e["scope"] != "internal"]
-
-
 def test_a_question_attached_to_an_entry_finds_it_in_other_words():
     """Citizens say "kéo điện", the catalog "cấp điện mới": among all the shipped
     entries, an editor's attached question carries the citizens' words to it."""
     cards, _ = validate_files()
     texts = [card_text(card.model_dump(mode="json")) for card in cards]
-    catalog = _shipped_catalog()
+    catalog = shipped_catalog()
     asked = "nhà e mới xây xong, muốn kéo điện về lắp công tơ thì làm sao"
     assert Matcher(texts, catalog).match(asked).catalog[0].code != "3.000001"
     question = "nhà mới xây muốn kéo điện về lắp công tơ thì làm hồ sơ thế nào"
@@ -393,7 +407,7 @@ def test_a_question_attached_to_an_entry_finds_it_in_other_words():
 def test_shorthand_with_several_readings_inside_a_sentence_finds_the_official_name():
     """In "giấy cn", "cn" is "chứng nhận" (also "công nhân", "cá nhân", "chi nhánh")."""
     cards, _ = validate_files()
-    matcher = Matcher([card_text(card.model_dump(mode="json")) for card in cards], _shipped_catalog())
+    matcher = Matcher([card_text(card.model_dump(mode="json")) for card in cards], shipped_catalog())
     match = matcher.match("giấy cn đăng ký hộ kinh doanh bị mất")
     assert match.catalog[0].name.startswith("Cấp lại Giấy chứng nhận đăng ký hộ kinh doanh")
     assert not match.best_is_card  # not the card about registering one

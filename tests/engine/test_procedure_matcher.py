@@ -68,10 +68,3 @@ def test_the_procedure_next_to_it_is_still_named(component):
     message = _understood(component, "đổi sang thẻ căn cước gắn chip ở đâu", "ask_procedure", 0.9)
     assert message.get(EVERYDAY_MATTER) is None
     assert [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"] == ["can-cuoc"]
-
-
-def test_the_component_reads_who_may_file_each_entry(component):
-    """From the app database (a JSON column: text in SQLite, a list in PostgreSQL)."""
-    entries = component._cards.matcher()._by_code
-    assert entries["1.000005"].for_people is False  # customs for organisations only
-    assert entries["1.003197"].for_people is True  # removing a permanent residence
