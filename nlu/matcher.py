@@ -53,7 +53,6 @@ import numpy as np
 from scipy import sparse
 
 from nlu.abbreviations import OFFICIAL_TERMS
-from nlu.card_facts import FactsIndex, card_facts
 from nlu.text import fold, nfc, normalize, readings
 
 # bm25s sets its own logger to DEBUG on import: every index build would print.
@@ -138,7 +137,6 @@ class CardText:
     short_code: str | None = None
     codes: tuple[str, ...] = ()  # national codes the card covers
     named_phrases: int = 0  # how many of ``phrases`` are the name and aliases (0: all)
-    facts: str = ""  # what the card says of its procedure (``nlu.card_facts``)
 
 
 @dataclass(frozen=True)
@@ -212,8 +210,6 @@ class Match:
     confidence: float = 0.0
     best_entry: float = 0.0  # the best score of a catalog entry without a card
     everyday: Candidate | None = None  # the everyday matter that best explains the message
-    words: int = 0  # how many words the message has
-    facts_card: str | None = None  # the card whose facts clearly explain the message best
 
     @property
     def about_everyday_matter(self) -> bool:
@@ -250,7 +246,6 @@ def card_text(card: Mapping) -> CardText:
         short_code=card.get("short_code"),
         codes=tuple(card.get("codes", [])),
         named_phrases=1 + len(card.get("aliases", [])),
-        facts=card_facts(card),
     )
 
 
@@ -274,11 +269,6 @@ _PROCEDURE_WORD = re.compile(
     r"|kinh de nghi|(?:xin|vui long) (?:huong dan(?! vien)|giai dap)"
     r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet))\b"
 )
-
-
-def _terms(feature_names: Iterable[str]) -> list[str]:
-    """Words and word pairs: the features that are evidence (character trigrams are there for typos)."""
-    return [name for name in feature_names if not name.startswith("c:")]
 
 
 def named_actions(feature_names: Iterable[str]) -> int:
@@ -455,10 +445,6 @@ class Matcher:
         )
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
         self._bm25 = self._bm25_index(phrase_features)
-        procedure_cards = [card for card in self._cards if card.kind == "procedure"]
-        self._facts = FactsIndex(
-            [card.id for card in procedure_cards], [_terms(features(card.facts)) for card in procedure_cards]
-        )
         self._in_bm25 = np.array([not feat.startswith("c:") for feat in self._feature_names], dtype=bool)
         frames = question_frames(self._cards, phrase_features[: len(self._cards)])
         self._frame = np.array([feat in frames for feat in self._feature_names], dtype=bool)
@@ -557,8 +543,7 @@ class Matcher:
         return len(self._catalog)
 
     def match(self, text: str, limit: int = 5) -> Match:
-        message_features = features(text, message=True)
-        scored = self._scores(text, message_features)
+        scored = self._scores(text)
         if scored is None:
             return Match((), ())
         scores, confidence = scored
@@ -572,13 +557,12 @@ class Matcher:
             confidence=round(confidence, 4),
             best_entry=best_entry,
             everyday=self._best_everyday(scores),
-            words=len(_WORD.findall(text)),
-            facts_card=self._facts.best(_terms(message_features), FACTS_MARGIN),
         )
 
-    def _scores(self, text: str, message_features: dict[str, float]) -> tuple[np.ndarray, float] | None:
-        """Each document's score for ``text`` (whose ``features``, as a message,
-        are given) and the confidence of the best; None when nothing in the message is known."""
+    def _scores(self, text: str) -> tuple[np.ndarray, float] | None:
+        """Each document's score for ``text`` and the confidence of the best;
+        None when nothing in the message is known."""
+        message_features = features(text, message=True)
         other = self._other_words(text)
         known = [
             (self._columns[f], base)
@@ -754,15 +738,6 @@ CARD_SCORE = 0.325
 # share): cards are what citizens ask most, and a formal question about a
 # card shares its official words with many entries. Chosen on the dev half.
 CARD_PREFERENCE = 0.9
-# A question of this many words or more tells a story before it asks: its
-# card scores low by names alone, and is named when the card's facts agree
-# (``names_story_card``). The facts agree when their best card beats the next
-# by FACTS_MARGIN. Chosen on the dev sets (cards, catalog, near the domain):
-# from 25 words and 1.2, 14 more cards and no wrong or unrelated card; from
-# 22 words, a catalog question of 24 words got a card; 1.0 and 1.1 named 3
-# and 1 unrelated cards.
-STORY_WORDS = 25
-FACTS_MARGIN = 1.2
 # Below this ``Match.confidence``, neither a card nor a catalog entry is
 # offered: the assistant says it does not know. Chosen on the dev half of
 # tests/data/eval/catalog.yml (docs/evaluation.md), never on the half that is
@@ -800,17 +775,6 @@ def names_card(card: float, best_other: float, min_score: float = CARD_SCORE) ->
     """Whether a card scoring ``card`` is the answer (named, not only offered),
     when the best catalog entry without a card scores ``best_other``."""
     return card >= max(min_score, best_other * CARD_PREFERENCE)
-
-
-def names_story_card(match: Match, intent: Mapping[str, Any]) -> bool:
-    """Whether the best card of a long question with a story is the answer,
-    though it scores under ``CARD_SCORE``: the classifier's ``intent`` hears a
-    procedure question, the card beats every entry without a card from
-    ``BEST_CARD_SCORE`` up, and its facts (``Match.facts_card``) point at it too."""
-    if match.words < STORY_WORDS or not match.procedures or intent.get("name") != "ask_procedure":
-        return False
-    card = match.procedures[0]
-    return card.score >= BEST_CARD_SCORE and card.score > match.best_entry and match.facts_card == card.id
 
 
 def _card_floor(best_entry: float) -> float:

@@ -6,17 +6,14 @@ from dataclasses import replace
 import pytest
 
 from knowledge.store import validate_files
-from nlu.card_facts import FactsIndex, card_facts
 from nlu.matcher import (
     ABSTAIN_SCORE,
     BEST_CARD_SCORE,
     CANDIDATE_SCORE,
     CARD_PREFERENCE,
     CARD_SCORE,
-    FACTS_MARGIN,
     OUT_OF_SCOPE_SURE,
     OVERRIDE_SCORE,
-    STORY_WORDS,
     Candidate,
     CardText,
     CatalogCandidate,
@@ -31,7 +28,6 @@ from nlu.matcher import (
     is_confident,
     named_actions,
     names_card,
-    names_story_card,
     question_frames,
     request_features,
 )
@@ -588,71 +584,3 @@ def test_an_everyday_matters_spelling_does_not_make_a_procedures_word_match():
     [baby] = matcher.match("khai sinh cho bé").procedures
     [pool] = matcher.match("khai sinh cho bể").procedures
     assert baby.score == 1.0 and pool.score < 0.9
-
-
-# Told by its situation, not by the procedure's name: a written question, not from the evaluation sets.
-_CRIMINAL_RECORD_STORY = (
-    "Năm sau tôi đi xuất khẩu lao động sang Nhật Bản, công ty môi giới yêu cầu nộp phiếu xác nhận không có "
-    "án tích do Sở Tư pháp cấp. Tôi đang làm việc xa nhà nên muốn ủy quyền cho mẹ đi nộp thay, xin hỏi cần "
-    "chuẩn bị những gì?"
-)
-_ASK = {"name": "ask_procedure", "confidence": 0.99}
-
-
-def test_card_facts_say_what_the_procedure_is_for_and_needs():
-    card = {
-        "summary": "Cấp phiếu về án tích.",
-        "who": "Công dân Việt Nam",
-        "documents": [{"name": "Tờ khai", "note": "theo mẫu"}],
-        "steps": ["Nộp hồ sơ tại Sở Tư pháp"],
-        "fees": [{"channel": "direct", "text": "200.000 đồng"}],
-        "time": "10 ngày làm việc",
-        "where": "Trung tâm phục vụ hành chính công",
-    }
-    facts = card_facts(card)
-    assert all(part in facts for part in ("án tích", "Công dân", "Tờ khai", "theo mẫu", "Sở Tư pháp"))
-    assert not any(part in facts for part in ("200.000", "ngày làm việc", "hành chính công"))
-
-
-def test_the_facts_name_the_card_that_clearly_explains_the_message_best():
-    index = FactsIndex(["bees", "rice"], [features("nuôi ong lấy mật").keys(), features("trồng lúa lấy gạo").keys()])
-    assert index.best(features("tôi muốn nuôi ong", message=True), margin=FACTS_MARGIN) == "bees"
-    assert index.best(features("nuôi ong trồng lúa", message=True), margin=FACTS_MARGIN) is None  # a tie
-    assert index.best(features("sửa xe máy", message=True), margin=FACTS_MARGIN) is None  # nothing shared
-
-
-def test_a_story_names_its_card_when_the_facts_agree(national):
-    match = national.match(_CRIMINAL_RECORD_STORY)
-    best = match.procedures[0]
-    assert best.id == "ly-lich-tu-phap" and BEST_CARD_SCORE <= best.score < CARD_SCORE  # not named by its names
-    assert match.facts_card == "ly-lich-tu-phap" and match.words >= STORY_WORDS
-    assert names_story_card(match, _ASK)
-
-
-def test_without_the_facts_the_story_names_no_card():
-    cards, _ = validate_files()
-    texts = [replace(card_text(card.model_dump(mode="json")), facts="") for card in cards]
-    match = Matcher(texts, shipped_catalog()).match(_CRIMINAL_RECORD_STORY)
-    assert match.facts_card is None and not names_story_card(match, _ASK)
-
-
-def _story(**changes) -> Match:
-    story = Match((Candidate("a", 0.27), Candidate("b", 0.2)), (), best_entry=0.2, words=40, facts_card="a")
-    return replace(story, **changes)
-
-
-@pytest.mark.parametrize(
-    ("match", "intent", "named"),
-    [
-        (_story(), _ASK, True),
-        (_story(words=STORY_WORDS - 1), _ASK, False),  # a short question that scores low is about something else
-        (_story(facts_card="b"), _ASK, False),  # the facts point elsewhere
-        (_story(facts_card=None), _ASK, False),  # the facts do not tell
-        (_story(best_entry=0.28), _ASK, False),  # an entry without a card is better
-        (_story(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),)), _ASK, False),  # too weak
-        (_story(), {"name": "life_event", "confidence": 0.99}, False),  # not heard as a procedure question
-        (_story(procedures=()), _ASK, False),
-    ],
-)
-def test_a_story_card_is_named_only_when_every_sign_agrees(match, intent, named):
-    assert names_story_card(match, intent) is named

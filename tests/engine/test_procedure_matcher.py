@@ -12,7 +12,7 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.matcher import ABSTAIN_SCORE, CARD_SCORE, OVERRIDE_SCORE
+from nlu.matcher import ABSTAIN_SCORE, OVERRIDE_SCORE
 from nlu.procedure_matcher import CANDIDATES, CATALOG_CANDIDATES, EVERYDAY_MATTER, ProcedureMatcher
 
 OFF_TOPIC = "lương giáo viên mầm non năm nay được tăng bao nhiêu"
@@ -68,27 +68,3 @@ def test_the_procedure_next_to_it_is_still_named(component):
     message = _understood(component, "đổi sang thẻ căn cước gắn chip ở đâu", "ask_procedure", 0.9)
     assert message.get(EVERYDAY_MATTER) is None
     assert [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"] == ["can-cuoc"]
-
-
-# A question told by its situation: its card scores under CARD_SCORE by names alone.
-STORY = (
-    "Năm sau tôi đi xuất khẩu lao động sang Nhật Bản, công ty môi giới yêu cầu nộp phiếu xác nhận không có "
-    "án tích do Sở Tư pháp cấp. Tôi đang làm việc xa nhà nên muốn ủy quyền cho mẹ đi nộp thay, xin hỏi cần "
-    "chuẩn bị những gì?"
-)
-
-
-def _named(message: Message) -> list[str]:
-    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"]
-
-
-def test_a_story_names_the_card_its_facts_agree_on(component):
-    message = _understood(component, STORY, "ask_procedure", 0.99)
-    assert message.get(CANDIDATES)[0]["score"] < CARD_SCORE
-    assert _named(message) == ["ly-lich-tu-phap"]
-
-
-def test_a_story_not_heard_as_a_procedure_question_only_offers_its_card(component):
-    message = _understood(component, STORY, "life_event", 0.99)
-    assert message.get(CANDIDATES)[0]["id"] == "ly-lich-tu-phap"
-    assert _named(message) == []
