@@ -261,17 +261,13 @@ _OFFICIAL_TERMS = [
 # "xin cho biết", "thủ tục" ("thủ tục đăng ký học bơi" is not a procedure),
 # and the portal's formal openings ("Kính đề nghị hướng dẫn", "Tôi muốn hỏi"):
 # "đề nghị" also starts official names ("Đề nghị hưởng miễn trừ…"), so a
-# formal frame that kept it matched them. The portal as the channel ("online
-# trên cổng dịch vụ công") says how, not what: a card whose example asks
-# "Làm hộ chiếu online trên cổng dịch vụ công thế nào?" outranked the card a
-# question named ("nhận con").
+# formal frame that kept it matched them.
 _PROCEDURE_WORD = re.compile(
     r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?"
     r"|(?:kinh )?de nghi (?:co quan(?: chuc nang| co tham quyen)? |quy co quan )?"
     r"(?:cho (?:em |minh |toi |chung toi |chau )?biet|huong dan(?! vien)|giai dap)"
     r"|kinh de nghi|(?:xin|vui long) (?:huong dan(?! vien)|giai dap)"
-    r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet)"
-    r"|(?:(?:online|truc tuyen) )?(?:tren|qua) (?:cong |trang |app |ung dung )?(?:dich vu cong|dvc)(?: quoc gia)?)\b"
+    r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet))\b"
 )
 
 

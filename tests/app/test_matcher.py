@@ -305,20 +305,6 @@ def test_a_formal_opening_is_a_frame_too(opening):
 
 
 @pytest.mark.parametrize(
-    "text",
-    [
-        "nhận con cho bé có làm online trên cổng dịch vụ công được không",
-        "bố muốn nhận con thì nộp trực tuyến qua dịch vụ công quốc gia được ko",
-    ],
-)
-def test_the_portal_as_the_channel_is_a_frame(matcher, text):
-    """How it is done ("online trên cổng dịch vụ công") is not what: cards whose
-    examples ask it online outranked the card the question names."""
-    assert not {"b:dich vu", "b:vu cong"} & set(features(text, message=True))
-    assert matcher.match(text).procedures[0].id == "nhan-cha-me-con"
-
-
-@pytest.mark.parametrize(
     ("text", "kept"),
     [
         ("thẻ bhyt trẻ em cần hỏi ở đâu", "w:em"),  # a child, not "em" asking
