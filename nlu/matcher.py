@@ -261,13 +261,23 @@ _OFFICIAL_TERMS = [
 # "xin cho biết", "thủ tục" ("thủ tục đăng ký học bơi" is not a procedure),
 # and the portal's formal openings ("Kính đề nghị hướng dẫn", "Tôi muốn hỏi"):
 # "đề nghị" also starts official names ("Đề nghị hưởng miễn trừ…"), so a
-# formal frame that kept it matched them.
+# formal frame that kept it matched them. So are the portal's field labels
+# ("thời hạn giải quyết", "thành phần hồ sơ", "cơ quan thực hiện") and the
+# official level ("tại Ủy ban nhân dân cấp xã", "Công an cấp xã"): they say
+# which part of a procedure is asked, or who handles hundreds of them. Kept,
+# they made "thời hạn giải quyết đăng ký khai sinh tại Ủy ban nhân dân cấp xã"
+# an entry "Giải quyết tranh chấp đất đai thuộc thẩm quyền của Chủ tịch Ủy ban
+# nhân dân cấp xã". A citizen's "công an phường", "ubnd xã" stays: it may be
+# what tells a commune's certification from a card.
 _PROCEDURE_WORD = re.compile(
     r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?"
     r"|(?:kinh )?de nghi (?:co quan(?: chuc nang| co tham quyen)? |quy co quan )?"
     r"(?:cho (?:em |minh |toi |chung toi |chau )?biet|huong dan(?! vien)|giai dap)"
     r"|kinh de nghi|(?:xin|vui long) (?:huong dan(?! vien)|giai dap)"
-    r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet))\b"
+    r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet)"
+    r"|thoi han giai quyet|thanh phan(?: ho so)?(?: va so luong ho so)?|trinh tu(?: va cach thuc)? thuc hien"
+    r"|cach thuc thuc hien|co quan (?:co tham quyen )?(?:thuc hien|giai quyet|tiep nhan)|doi tuong thuc hien"
+    r"|ket qua thuc hien|(?:(?:tai|o|cua) )?(?:uy ban nhan dan|cong an) cap (?:xa|huyen|tinh))\b"
 )
 
 

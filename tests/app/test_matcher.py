@@ -305,6 +305,35 @@ def test_a_formal_opening_is_a_frame_too(opening):
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "Xin cho biết thời hạn giải quyết cấp phép nuôi ong tại Ủy ban nhân dân cấp xã là bao lâu?",
+        "Đề nghị cho biết cơ quan thực hiện và thành phần hồ sơ cấp phép nuôi ong?",
+        "Công an cấp xã có giải quyết việc cấp phép nuôi ong không?",
+    ],
+)
+def test_the_portals_field_labels_and_the_official_level_are_a_frame(question):
+    """They say which part of a procedure is asked, or who handles hundreds of
+    them: an entry that shares them must not beat the card the question names."""
+    matcher = Matcher(
+        [card_text({"id": "nuoi-ong", "name": "Cấp phép nuôi ong"})],
+        [
+            CatalogText(
+                "1.000001", "Giải quyết tranh chấp thuộc thẩm quyền của Chủ tịch Ủy ban nhân dân cấp xã, Công an cấp xã"
+            )
+        ],
+    )
+    assert not {"b:thoi han", "b:cap xa", "b:thanh phan", "b:co quan"} & set(features(question, message=True))
+    match = matcher.match(question)
+    assert match.procedures[0].score > match.best_entry
+
+
+def test_a_citizens_own_words_for_the_commune_are_kept():
+    """ "ở ubnd xã" may be what tells a commune's certification from a card."""
+    assert "b:dan xa" in features("chứng thực hợp đồng ở ubnd xã", message=True)
+
+
+@pytest.mark.parametrize(
     ("text", "kept"),
     [
         ("thẻ bhyt trẻ em cần hỏi ở đâu", "w:em"),  # a child, not "em" asking
