@@ -268,7 +268,10 @@ _OFFICIAL_TERMS = [
 # they made "thời hạn giải quyết đăng ký khai sinh tại Ủy ban nhân dân cấp xã"
 # an entry "Giải quyết tranh chấp đất đai thuộc thẩm quyền của Chủ tịch Ủy ban
 # nhân dân cấp xã". A citizen's "công an phường", "ubnd xã" stays: it may be
-# what tells a commune's certification from a card.
+# what tells a commune's certification from a card. "Công dân (Việt Nam)" is
+# who asks, as every citizen does; in an official name it marks the variant
+# for those abroad ("giữa các công dân Việt Nam tạm trú ở nước ngoài"), which
+# the rest of the name still tells. "Căn cước công dân" and "tiếp công dân" stay.
 _PROCEDURE_WORD = re.compile(
     r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?"
     r"|(?:kinh )?de nghi (?:co quan(?: chuc nang| co tham quyen)? |quy co quan )?"
@@ -277,7 +280,8 @@ _PROCEDURE_WORD = re.compile(
     r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet)"
     r"|thoi han giai quyet|thanh phan(?: ho so)?(?: va so luong ho so)?|trinh tu(?: va cach thuc)? thuc hien"
     r"|cach thuc thuc hien|co quan (?:co tham quyen )?(?:thuc hien|giai quyet|tiep nhan)|doi tuong thuc hien"
-    r"|ket qua thuc hien|(?:(?:tai|o|cua) )?(?:uy ban nhan dan|cong an) cap (?:xa|huyen|tinh))\b"
+    r"|ket qua thuc hien|(?:(?:tai|o|cua) )?(?:uy ban nhan dan|cong an) cap (?:xa|huyen|tinh)"
+    r"|(?<!cuoc )(?<!tiep )cong dan(?: viet nam)?)\b"
 )
 
 

@@ -328,6 +328,18 @@ def test_the_portals_field_labels_and_the_official_level_are_a_frame(question):
     assert match.procedures[0].score > match.best_entry
 
 
+def test_the_citizen_asking_is_a_frame_and_the_variant_abroad_does_not_win():
+    """ "Công dân Việt Nam" is who asks; in an official name it marks the variant for those abroad."""
+    matcher = Matcher(
+        [card_text({"id": "nuoi-ong", "name": "Đăng ký nuôi ong"})],
+        [CatalogText("1.000001", "Đăng ký nuôi ong giữa các công dân Việt Nam tạm trú ở nước ngoài với nhau")],
+    )
+    match = matcher.match("Cho tôi hỏi lệ phí đăng ký nuôi ong giữa hai công dân Việt Nam ở trong nước?")
+    assert match.procedures[0].score > match.best_entry
+    assert "b:cong dan" in features("làm căn cước công dân", message=True)  # the card's own words
+    assert "b:cong dan" in features("lịch tiếp công dân của xã", message=True)  # a procedure of its own
+
+
 def test_a_citizens_own_words_for_the_commune_are_kept():
     """ "ở ubnd xã" may be what tells a commune's certification from a card."""
     assert "b:dan xa" in features("chứng thực hợp đồng ở ubnd xã", message=True)
