@@ -210,6 +210,7 @@ class Match:
     confidence: float = 0.0
     best_entry: float = 0.0  # the best score of a catalog entry without a card
     everyday: Candidate | None = None  # the everyday matter that best explains the message
+    said: frozenset[str] = frozenset()  # the cards whose official name the asking sentence says word for word
 
     @property
     def about_everyday_matter(self) -> bool:
@@ -310,9 +311,18 @@ def features(text: str, message: bool = False) -> dict[str, float]:
     """Weighted features of every reading of ``text`` (ambiguous shorthand
     contributes each of its readings: the index decides which one matches);
     a citizen's ``message`` is also read in the official names' words."""
+    return _features_of(message_readings(text) if message else readings(text))
+
+
+def message_readings(text: str) -> list[str]:
+    """A citizen's message as the matcher reads it: every reading of its
+    shorthand, without its frame, and in the official names' words too."""
+    return _with_official_terms(readings(text))
+
+
+def _features_of(variants: list[str]) -> dict[str, float]:
     feats: dict[str, float] = {}
-    variants = readings(text)
-    for reading in _with_official_terms(variants) if message else variants:
+    for reading in variants:
         words = reading.split()
         for word in words:
             feats["w:" + word] = _UNIGRAM
@@ -330,14 +340,20 @@ _REQUEST_CUE = re.compile(r"\?|\b(?:xin hoi|muon|can|thu tuc|lam the nao|nhu the
 
 
 def request_features(text: str) -> set[str]:
-    """The features of the sentence that asks, in a message of several
-    sentences ("Tôi sinh năm 1946, … Nay tôi muốn đăng ký khai sinh …"):
-    the last one with a question mark or a request word; none in a one-sentence message."""
+    """The features of the sentence that asks (``asking_sentence``); none in a one-sentence message."""
+    asking = asking_sentence(text)
+    return set(features(asking)) if asking else set()
+
+
+def asking_sentence(text: str) -> str | None:
+    """The sentence that asks, in a message of several sentences ("Tôi sinh
+    năm 1946, … Nay tôi muốn đăng ký khai sinh …"): the last one with a
+    question mark or a request word; None in a one-sentence message."""
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
     if len(sentences) < 2:
-        return set()
+        return None
     asking = [s for s in sentences if _REQUEST_CUE.search(fold(s))]
-    return set(features(asking[-1])) if asking else set()
+    return asking[-1] if asking else None
 
 
 # Where an official name stops naming the procedure and starts qualifying it:
@@ -459,6 +475,11 @@ class Matcher:
         )
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
         self._bm25 = self._bm25_index(phrase_features)
+        self._official_names = [
+            (card.id, f" {' '.join(readings(_ASIDE.sub(' ', card.phrases[0]))[0].split())} ")
+            for card in self._cards
+            if card.kind == "procedure" and card.phrases
+        ]
         self._in_bm25 = np.array([not feat.startswith("c:") for feat in self._feature_names], dtype=bool)
         frames = question_frames(self._cards, phrase_features[: len(self._cards)])
         self._frame = np.array([feat in frames for feat in self._feature_names], dtype=bool)
@@ -557,7 +578,8 @@ class Matcher:
         return len(self._catalog)
 
     def match(self, text: str, limit: int = 5) -> Match:
-        scored = self._scores(text)
+        variants = message_readings(text)
+        scored = self._scores(text, _features_of(variants))
         if scored is None:
             return Match((), ())
         scores, confidence = scored
@@ -571,12 +593,18 @@ class Matcher:
             confidence=round(confidence, 4),
             best_entry=best_entry,
             everyday=self._best_everyday(scores),
+            said=self._names_said(message_readings(asking) if (asking := asking_sentence(text)) else variants),
         )
 
-    def _scores(self, text: str) -> tuple[np.ndarray, float] | None:
-        """Each document's score for ``text`` and the confidence of the best;
-        None when nothing in the message is known."""
-        message_features = features(text, message=True)
+    def _names_said(self, variants: list[str]) -> frozenset[str]:
+        """The cards whose official name (without its aside) one of these readings
+        of the message (of the sentence that asks, in a story) says."""
+        spaced = [f" {' '.join(reading.split())} " for reading in variants]
+        return frozenset(card for card, name in self._official_names if any(name in reading for reading in spaced))
+
+    def _scores(self, text: str, message_features: dict[str, float]) -> tuple[np.ndarray, float] | None:
+        """Each document's score for ``text`` (whose features, as a message, are
+        given) and the confidence of the best; None when nothing in the message is known."""
         other = self._other_words(text)
         known = [
             (self._columns[f], base)
@@ -789,6 +817,18 @@ def names_card(card: float, best_other: float, min_score: float = CARD_SCORE) ->
     """Whether a card scoring ``card`` is the answer (named, not only offered),
     when the best catalog entry without a card scores ``best_other``."""
     return card >= max(min_score, best_other * CARD_PREFERENCE)
+
+
+def names_said_card(match: Match, intent: Mapping[str, Any]) -> bool:
+    """Whether the best card is the answer, though it scores under ``CARD_SCORE``,
+    because the message says its official name word for word ("… thì phải đăng
+    ký tạm trú?"): a long question explains little of itself by any name, but
+    the name is there. It must still beat every entry without a card from
+    ``BEST_CARD_SCORE`` up, and the classifier must hear a procedure question."""
+    if not match.procedures or intent.get("name") != "ask_procedure":
+        return False
+    card = match.procedures[0]
+    return card.id in match.said and card.score >= BEST_CARD_SCORE and card.score > match.best_entry
 
 
 def _card_floor(best_entry: float) -> float:

@@ -34,6 +34,7 @@ from nlu.matcher import (
     Matcher,
     heard_off_topic,
     names_card,
+    names_said_card,
 )
 from nlu.message import set_intent
 from settings import get_settings
@@ -116,10 +117,13 @@ class ProcedureMatcher(GraphComponent):
             and not match.about_everyday_matter
         )
         catalog = list(match.catalog[: self._config["catalog_candidates"]]) if sure else []
-        # A card is named only when no entry without a card clearly beats it.
+        # A card is named only when no entry without a card clearly beats it
+        # (or, scoring less, when the message says its official name).
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
         procedures = list(match.candidate_cards) if sure else []
-        card_named = bool(procedures) and names_card(procedures[0].score, best_other, self._config["min_score"])
+        card_named = bool(procedures) and (
+            names_card(procedures[0].score, best_other, self._config["min_score"]) or names_said_card(match, classified)
+        )
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
         life_event_asked = classified.get("name") == "life_event" and (

@@ -21,6 +21,7 @@ from nlu.matcher import (
     EverydayText,
     Match,
     Matcher,
+    asking_sentence,
     card_text,
     features,
     files_for_people,
@@ -28,6 +29,7 @@ from nlu.matcher import (
     is_confident,
     named_actions,
     names_card,
+    names_said_card,
     question_frames,
     request_features,
 )
@@ -625,3 +627,52 @@ def test_an_everyday_matters_spelling_does_not_make_a_procedures_word_match():
     [baby] = matcher.match("khai sinh cho bé").procedures
     [pool] = matcher.match("khai sinh cho bể").procedures
     assert baby.score == 1.0 and pool.score < 0.9
+
+
+_ASK = {"name": "ask_procedure", "confidence": 0.99}
+# Says the card's official name in the sentence that asks; the rest dilutes every score.
+_SAYS_TEMPORARY_RESIDENCE = (
+    "Người đã có nơi thường trú nay đến chỗ ở hợp pháp khác để lao động thời vụ thì bắt buộc đăng ký tạm trú hay không?"
+)
+
+
+def test_the_sentence_that_asks_is_the_last_with_a_question():
+    assert (
+        asking_sentence("Mẹ tôi mới mất. Tôi ở xa. Xin hỏi làm khai tử ở đâu? Cảm ơn") == "Xin hỏi làm khai tử ở đâu?"
+    )
+    assert asking_sentence("làm khai tử ở đâu?") is None  # one sentence: the whole message asks
+
+
+def test_a_card_whose_official_name_is_said_is_named_under_the_card_score(national):
+    match = national.match(_SAYS_TEMPORARY_RESIDENCE)
+    best = match.procedures[0]
+    assert best.id == "tam-tru" and BEST_CARD_SCORE <= best.score < CARD_SCORE
+    assert "tam-tru" in match.said
+    assert names_said_card(match, _ASK)
+
+
+def test_a_name_said_only_in_the_story_is_not_said(matcher):
+    match = matcher.match("Mẹ tôi đang hưởng trợ cấp xã hội hằng tháng. Xin hỏi thuê người chăm sóc ở đâu uy tín?")
+    assert "tro-cap-xa-hoi" in matcher.match("trợ cấp xã hội hằng tháng").said
+    assert match.said == frozenset()
+
+
+def _said(**changes) -> Match:
+    said = Match((Candidate("a", 0.27), Candidate("b", 0.2)), (), best_entry=0.2, said=frozenset({"a"}))
+    return replace(said, **changes)
+
+
+@pytest.mark.parametrize(
+    ("match", "intent", "named"),
+    [
+        (_said(), _ASK, True),
+        (_said(said=frozenset({"b"})), _ASK, False),  # another card's name
+        (_said(said=frozenset()), _ASK, False),
+        (_said(best_entry=0.28), _ASK, False),  # an entry without a card is better
+        (_said(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),)), _ASK, False),  # too weak
+        (_said(), {"name": "life_event", "confidence": 0.99}, False),  # not heard as a procedure question
+        (_said(procedures=()), _ASK, False),
+    ],
+)
+def test_a_card_whose_name_is_said_is_named_only_when_every_sign_agrees(match, intent, named):
+    assert names_said_card(match, intent) is named

@@ -12,7 +12,7 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.matcher import ABSTAIN_SCORE, OVERRIDE_SCORE
+from nlu.matcher import ABSTAIN_SCORE, CARD_SCORE, OVERRIDE_SCORE
 from nlu.procedure_matcher import CANDIDATES, CATALOG_CANDIDATES, EVERYDAY_MATTER, ProcedureMatcher
 
 OFF_TOPIC = "lương giáo viên mầm non năm nay được tăng bao nhiêu"
@@ -68,3 +68,25 @@ def test_the_procedure_next_to_it_is_still_named(component):
     message = _understood(component, "đổi sang thẻ căn cước gắn chip ở đâu", "ask_procedure", 0.9)
     assert message.get(EVERYDAY_MATTER) is None
     assert [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"] == ["can-cuoc"]
+
+
+# Says the card's official name in the sentence that asks; the rest dilutes every score.
+SAYS_ITS_NAME = (
+    "Người đã có nơi thường trú nay đến chỗ ở hợp pháp khác để lao động thời vụ thì bắt buộc đăng ký tạm trú hay không?"
+)
+
+
+def _named(message: Message) -> list[str]:
+    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"]
+
+
+def test_a_card_whose_name_the_question_says_is_named_under_the_card_score(component):
+    message = _understood(component, SAYS_ITS_NAME, "ask_procedure", 0.99)
+    assert message.get(CANDIDATES)[0]["score"] < CARD_SCORE
+    assert _named(message) == ["tam-tru"]
+
+
+def test_the_same_question_not_heard_as_a_procedure_question_only_offers_the_card(component):
+    message = _understood(component, SAYS_ITS_NAME, "life_event", 0.99)
+    assert message.get(CANDIDATES)[0]["id"] == "tam-tru"
+    assert _named(message) == []
