@@ -93,6 +93,8 @@ ABBREVIATIONS: dict[str, str] = {
     "dkks": "đăng ký khai sinh",
     "dktt": "đăng ký thường trú",
     "hdld": "hợp đồng lao động",
+    "cavet": "cà vẹt",  # the vehicle registration certificate, in the South
+    "cavat": "cà vẹt",
 }
 
 # Shorthand with more than one common reading: the procedure matcher tries
@@ -143,5 +145,6 @@ OFFICIAL_TERMS: dict[str, str] = {
     "nhan luong huu": "lĩnh lương hưu",
     "xin giay phep": "cấp giấy phép",
     "ghi sai": "cải chính đính chính",
+    "chung minh thu": "chứng minh nhân dân",
     "qua doi": "mất",  # the polite word for died; the cards say "người mất", "đã mất"
 }

@@ -58,6 +58,15 @@ def test_finds_the_card(matcher, text, expected):
     assert matcher.match(text).procedures[0].id == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "read_as"),
+    [("mat cavet roi", "b:ca vet"), ("chứng minh thư bị mất", "b:nhan dan")],
+)
+def test_what_citizens_call_a_paper_is_read_in_its_official_words(text, read_as):
+    """Word for word, as BM25 and the confidence count (character trigrams only catch typos)."""
+    assert read_as in features(text, message=True)
+
+
 def test_life_event(matcher):
     assert matcher.match("vợ em vừa sinh em bé thì phải làm những giấy tờ gì").life_events[0].id == "sinh-con"
 
