@@ -94,7 +94,6 @@ ABBREVIATIONS: dict[str, str] = {
     "dktt": "đăng ký thường trú",
     "hdld": "hợp đồng lao động",
     "cavet": "cà vẹt",  # the vehicle registration certificate, in the South
-    "cavat": "cà vẹt",
 }
 
 # Shorthand with more than one common reading: the procedure matcher tries

@@ -210,7 +210,7 @@ class Match:
     confidence: float = 0.0
     best_entry: float = 0.0  # the best score of a catalog entry without a card
     everyday: Candidate | None = None  # the everyday matter that best explains the message
-    said: frozenset[str] = frozenset()  # the cards whose official name the asking sentence says word for word
+    said: frozenset[str] = frozenset()  # the cards whose official name the asking sentence says (``names_said_card``)
 
     @property
     def about_everyday_matter(self) -> bool:
@@ -269,10 +269,7 @@ _OFFICIAL_TERMS = [
 # they made "thời hạn giải quyết đăng ký khai sinh tại Ủy ban nhân dân cấp xã"
 # an entry "Giải quyết tranh chấp đất đai thuộc thẩm quyền của Chủ tịch Ủy ban
 # nhân dân cấp xã". A citizen's "công an phường", "ubnd xã" stays: it may be
-# what tells a commune's certification from a card. "Công dân (Việt Nam)" is
-# who asks, as every citizen does; in an official name it marks the variant
-# for those abroad ("giữa các công dân Việt Nam tạm trú ở nước ngoài"), which
-# the rest of the name still tells. "Căn cước công dân" and "tiếp công dân" stay.
+# what tells a commune's certification from a card.
 _PROCEDURE_WORD = re.compile(
     r"\b(?:(?:cho|xin cho) (?:em |minh |toi |chau |anh |chi )?(?:hoi|biet)|xin hoi|thu tuc(?: hanh chinh)?"
     r"|(?:kinh )?de nghi (?:co quan(?: chuc nang| co tham quyen)? |quy co quan )?"
@@ -281,8 +278,7 @@ _PROCEDURE_WORD = re.compile(
     r"|(?:chung toi|toi|(?<!tre )em|minh|chau) (?:muon|can|xin) (?:hoi|biet)"
     r"|thoi han giai quyet|thanh phan(?: ho so)?(?: va so luong ho so)?|trinh tu(?: va cach thuc)? thuc hien"
     r"|cach thuc thuc hien|co quan (?:co tham quyen )?(?:thuc hien|giai quyet|tiep nhan)|doi tuong thuc hien"
-    r"|ket qua thuc hien|(?:(?:tai|o|cua) )?(?:uy ban nhan dan|cong an) cap (?:xa|huyen|tinh)"
-    r"|(?<!cuoc )(?<!tiep )cong dan(?: viet nam)?)\b"
+    r"|ket qua thuc hien|(?:(?:tai|o|cua) )?(?:uy ban nhan dan|cong an) cap (?:xa|huyen|tinh))\b"
 )
 
 
@@ -294,9 +290,14 @@ def named_actions(feature_names: Iterable[str]) -> int:
     return found
 
 
+def _without_frame(reading: str) -> str:
+    """A folded reading without what frames the question (``_PROCEDURE_WORD``), single-spaced."""
+    return " ".join(_PROCEDURE_WORD.sub(" ", reading).split())
+
+
 def _with_official_terms(variants: list[str]) -> list[str]:
     """Each reading, and each reading in the official names' words."""
-    variants = [_PROCEDURE_WORD.sub(" ", reading).strip() for reading in variants]
+    variants = [_without_frame(reading) for reading in variants]
     extra = []
     for reading in variants:
         official = reading
@@ -311,18 +312,9 @@ def features(text: str, message: bool = False) -> dict[str, float]:
     """Weighted features of every reading of ``text`` (ambiguous shorthand
     contributes each of its readings: the index decides which one matches);
     a citizen's ``message`` is also read in the official names' words."""
-    return _features_of(message_readings(text) if message else readings(text))
-
-
-def message_readings(text: str) -> list[str]:
-    """A citizen's message as the matcher reads it: every reading of its
-    shorthand, without its frame, and in the official names' words too."""
-    return _with_official_terms(readings(text))
-
-
-def _features_of(variants: list[str]) -> dict[str, float]:
     feats: dict[str, float] = {}
-    for reading in variants:
+    variants = readings(text)
+    for reading in _with_official_terms(variants) if message else variants:
         words = reading.split()
         for word in words:
             feats["w:" + word] = _UNIGRAM
@@ -475,11 +467,14 @@ class Matcher:
         )
         self._short_codes = {c.short_code.upper(): c for c in self._cards if c.short_code}
         self._bm25 = self._bm25_index(phrase_features)
-        self._official_names = [
-            (card.id, f" {' '.join(readings(_ASIDE.sub(' ', card.phrases[0]))[0].split())} ")
+        # Read as messages are, without their frame; a name that lists
+        # alternatives ("Cấp, cấp đổi, cấp lại thẻ căn cước") is said only whole.
+        names = [
+            (card.id, _without_frame(readings(_ASIDE.sub(" ", card.phrases[0]))[0]))
             for card in self._cards
-            if card.kind == "procedure" and card.phrases
+            if card.kind == "procedure"
         ]
+        self._official_names = [(card, f" {name} ") for card, name in names if name]
         self._in_bm25 = np.array([not feat.startswith("c:") for feat in self._feature_names], dtype=bool)
         frames = question_frames(self._cards, phrase_features[: len(self._cards)])
         self._frame = np.array([feat in frames for feat in self._feature_names], dtype=bool)
@@ -578,8 +573,7 @@ class Matcher:
         return len(self._catalog)
 
     def match(self, text: str, limit: int = 5) -> Match:
-        variants = message_readings(text)
-        scored = self._scores(text, _features_of(variants))
+        scored = self._scores(text)
         if scored is None:
             return Match((), ())
         scores, confidence = scored
@@ -593,18 +587,20 @@ class Matcher:
             confidence=round(confidence, 4),
             best_entry=best_entry,
             everyday=self._best_everyday(scores),
-            said=self._names_said(message_readings(asking) if (asking := asking_sentence(text)) else variants),
+            said=self._names_said(asking_sentence(text) or text),
         )
 
-    def _names_said(self, variants: list[str]) -> frozenset[str]:
-        """The cards whose official name (without its aside) one of these readings
-        of the message (of the sentence that asks, in a story) says."""
-        spaced = [f" {' '.join(reading.split())} " for reading in variants]
-        return frozenset(card for card, name in self._official_names if any(name in reading for reading in spaced))
+    def _names_said(self, text: str) -> frozenset[str]:
+        """The procedure cards whose official name (without its aside) ``text``
+        says word for word, in any reading of its shorthand; not in the official
+        names' words ("mở cty" is not "thành lập doanh nghiệp" said)."""
+        spoken = [f" {_without_frame(reading)} " for reading in readings(text)]
+        return frozenset(card for card, name in self._official_names if any(name in reading for reading in spoken))
 
-    def _scores(self, text: str, message_features: dict[str, float]) -> tuple[np.ndarray, float] | None:
-        """Each document's score for ``text`` (whose features, as a message, are
-        given) and the confidence of the best; None when nothing in the message is known."""
+    def _scores(self, text: str) -> tuple[np.ndarray, float] | None:
+        """Each document's score for ``text`` and the confidence of the best;
+        None when nothing in the message is known."""
+        message_features = features(text, message=True)
         other = self._other_words(text)
         known = [
             (self._columns[f], base)
@@ -824,7 +820,8 @@ def names_said_card(match: Match, intent: Mapping[str, Any]) -> bool:
     because the message says its official name word for word ("… thì phải đăng
     ký tạm trú?"): a long question explains little of itself by any name, but
     the name is there. It must still beat every entry without a card from
-    ``BEST_CARD_SCORE`` up, and the classifier must hear a procedure question."""
+    ``BEST_CARD_SCORE`` up (whatever the component's ``min_score``), and the
+    classifier must hear a procedure question."""
     if not match.procedures or intent.get("name") != "ask_procedure":
         return False
     card = match.procedures[0]
