@@ -828,6 +828,14 @@ def names_said_card(match: Match, intent: Mapping[str, Any]) -> bool:
     return card.id in match.said and card.score >= BEST_CARD_SCORE and card.score > match.best_entry
 
 
+def names_best_card(match: Match, best_other: float, intent: Mapping[str, Any], min_score: float = CARD_SCORE) -> bool:
+    """Whether the best card offered (``Match.candidate_cards``) is the answer:
+    by its score (``names_card``) or by its name said (``names_said_card``).
+    The one rule the NLU component and the evaluation's abstain scan both apply."""
+    cards = match.candidate_cards
+    return bool(cards) and (names_card(cards[0].score, best_other, min_score) or names_said_card(match, intent))
+
+
 def _card_floor(best_entry: float) -> float:
     """The score from which a card is offered, given the best entry without a card."""
     return min(CANDIDATE_SCORE, max(BEST_CARD_SCORE, math.nextafter(best_entry, math.inf)))

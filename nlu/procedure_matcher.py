@@ -33,8 +33,7 @@ from nlu.matcher import (
     CatalogCandidate,
     Matcher,
     heard_off_topic,
-    names_card,
-    names_said_card,
+    names_best_card,
 )
 from nlu.message import set_intent
 from settings import get_settings
@@ -121,9 +120,7 @@ class ProcedureMatcher(GraphComponent):
         # (or, scoring less, when the message says its official name).
         best_other = next((c.score for c in catalog if c.card is None), 0.0)
         procedures = list(match.candidate_cards) if sure else []
-        card_named = bool(procedures) and (
-            names_card(procedures[0].score, best_other, self._config["min_score"]) or names_said_card(match, classified)
-        )
+        card_named = sure and names_best_card(match, best_other, classified, self._config["min_score"])
         # A weak life event (often one a card's words passed on) must beat the
         # best entry without a card, unless the classifier heard a life event.
         life_event_asked = classified.get("name") == "life_event" and (

@@ -30,7 +30,7 @@ from rasa_sdk import Tracker
 
 from actions.procedures import decide_reply
 from knowledge.catalog import get_catalog
-from nlu.matcher import CatalogCandidate, heard_off_topic, names_card, names_said_card, sibling_key
+from nlu.matcher import CatalogCandidate, heard_off_topic, names_best_card, sibling_key
 from nlu.text import normalize
 from tests.support import ROOT, parse
 
@@ -204,7 +204,7 @@ def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, 
     ``Match.confidence``), on ``split`` (the dev half chooses ``ABSTAIN_SCORE``),
     with the intent ``model``'s classifier heard; as the NLU component does, a
     sure match the classifier does not put out of scope offers its first three
-    catalog candidates, and names a card as ``names_card`` or ``names_said_card`` says."""
+    catalog candidates, and names a card as ``names_best_card`` says."""
     from nlu.card_source import CardSource
     from settings import get_settings
 
@@ -224,10 +224,9 @@ def abstain_scan(model: str, split: str = "dev") -> list[tuple[float, dict[str, 
                 continue
             catalog = match.catalog[:3]
             best_other = next((c.score for c in catalog if c.card is None), 0.0)
-            cards = list(match.candidate_cards)
-            named = bool(cards) and (names_card(cards[0].score, best_other) or names_said_card(match, intent))
+            named = names_best_card(match, best_other, intent)
             places = [[c.code, *c.siblings] for c in catalog]
-            answers.append({"places": places, "card": cards[0].id if named else None})
+            answers.append({"places": places, "card": match.candidate_cards[0].id if named else None})
         scan.append((threshold, catalog_figures(rows, answers)))
     return scan
 

@@ -30,6 +30,10 @@ def _understood(component: ProcedureMatcher, text: str, intent: str, confidence:
     return message
 
 
+def _named(message: Message) -> list[str]:
+    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"]
+
+
 def test_the_off_topic_question_is_one_the_matcher_alone_would_answer(component):
     match = component._cards.matcher().match(OFF_TOPIC)
     assert match.confidence >= ABSTAIN_SCORE
@@ -67,17 +71,13 @@ def test_a_private_matter_offers_nothing_and_says_which(component):
 def test_the_procedure_next_to_it_is_still_named(component):
     message = _understood(component, "đổi sang thẻ căn cước gắn chip ở đâu", "ask_procedure", 0.9)
     assert message.get(EVERYDAY_MATTER) is None
-    assert [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"] == ["can-cuoc"]
+    assert _named(message) == ["can-cuoc"]
 
 
 # Says the card's official name in the sentence that asks; the rest dilutes every score.
 SAYS_ITS_NAME = (
     "Người đã có nơi thường trú nay đến chỗ ở hợp pháp khác để lao động thời vụ thì bắt buộc đăng ký tạm trú hay không?"
 )
-
-
-def _named(message: Message) -> list[str]:
-    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "procedure"]
 
 
 def test_a_card_whose_name_the_question_says_is_named_under_the_card_score(component):
