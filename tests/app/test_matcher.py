@@ -337,6 +337,8 @@ def test_a_question_about_the_variant_abroad_gets_its_entry_not_the_card(nationa
     match = national.match(question)
     assert match.catalog[0].card is None
     assert match.best_entry > match.procedures[0].score
+    assert match.procedures[0].id in match.said  # the card's name is said, but its variant's more fully
+    assert not names_said_card(match, _ASK)
 
 
 def test_a_citizens_own_words_for_the_commune_are_kept():
@@ -632,6 +634,10 @@ _SAYS_TEMPORARY_RESIDENCE = (
     "Người đã có nơi thường trú nay đến chỗ ở hợp pháp khác để lao động thời vụ thì bắt buộc đăng ký tạm trú hay không?"
 )
 
+_SAYS_DEATH_REGISTRATION = (
+    "Xin cho biết những ai có trách nhiệm thực hiện đăng ký khai tử khi một thành viên của gia đình chết?"
+)
+
 
 def test_the_sentence_that_asks_is_the_last_with_a_question():
     assert (
@@ -646,6 +652,22 @@ def test_a_card_whose_official_name_is_said_is_named_under_the_card_score(nation
     assert best.id == "tam-tru" and BEST_CARD_SCORE <= best.score < CARD_SCORE
     assert "tam-tru" in match.said
     assert names_said_card(match, _ASK)
+
+
+def test_a_card_whose_name_is_said_is_offered_though_an_entry_scores_more():
+    assert [c.id for c in _said(best_entry=0.3).candidate_cards] == ["a"]
+    assert _said(best_entry=0.3, variant_entry=0.3).candidate_cards == ()
+
+
+def test_an_entry_that_shares_only_the_story_does_not_outrank_a_name_said(national):
+    """The asking sentence says "đăng ký khai tử"; a company "một thành viên"
+    shares the rest ("một thành viên trong gia đình"), not the procedure."""
+    match = national.match(_SAYS_DEATH_REGISTRATION)
+    best = match.procedures[0]
+    assert best.id == "khai-tu" and best.id in match.said
+    assert match.best_entry > best.score > match.variant_entry
+    assert names_said_card(match, _ASK)
+    assert match.catalog[0].card is None and "khai-tu" in [c.card for c in match.catalog]
 
 
 def test_a_name_said_only_in_the_story_is_not_said(matcher):
@@ -665,8 +687,9 @@ def _said(**changes) -> Match:
         (_said(), _ASK, True),
         (_said(said=frozenset({"b"})), _ASK, False),  # another card's name
         (_said(said=frozenset()), _ASK, False),
-        (_said(best_entry=0.28), _ASK, False),  # an entry without a card is better
-        (_said(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),)), _ASK, False),  # too weak
+        (_said(best_entry=0.28), _ASK, True),  # an entry that is no variant of it does not count
+        (_said(best_entry=0.28, variant_entry=0.28), _ASK, False),  # a variant of it is better
+        (_said(procedures=(Candidate("b", 0.3), Candidate("a", 0.27))), _ASK, False),  # not the best card
         (_said(), {"name": "life_event", "confidence": 0.99}, False),  # not heard as a procedure question
         (_said(procedures=()), _ASK, False),
     ],
