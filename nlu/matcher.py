@@ -355,6 +355,23 @@ def request_features(text: str) -> set[str]:
     return set(features(asking)) if asking else set()
 
 
+# Abroad or a foreigner, in a message: the catalog's most common variant of a
+# civil-status procedure is the one with a foreign element ("… giữa công dân
+# Việt Nam cư trú ở nước ngoài", "… có yếu tố nước ngoài"). A citizen says so
+# with the country as often as with "nước ngoài".
+_ABROAD = re.compile(
+    r"\b(?:nuoc ngoai|ngoai quoc|quoc tich|viet kieu|dinh cu|xuat canh|lanh su|dai su quan|hai ngoai"
+    r"|xuat khau lao dong|xkld|du hoc|han quoc|nhat ban|trung quoc|dai loan|hoa ky|canada|singapore|malaysia"
+    r"|campuchia|thai lan|chau au"
+    r"|(?:o|sang|di|tai|nguoi|ben|tu|ve|voi|chong|vo) (?:my|han|nhat|uc|phap|duc|anh|nga|lao|hoa))\b"
+)
+
+
+def says_abroad(text: str) -> bool:
+    """Whether ``text`` says something abroad or foreign, in any reading of its shorthand."""
+    return any(_ABROAD.search(reading) for reading in readings(text))
+
+
 def asking_sentence(text: str) -> str | None:
     """The sentence that asks, in a message of several sentences ("Tôi sinh
     năm 1946, … Nay tôi muốn đăng ký khai sinh …"): the last one with a
@@ -602,7 +619,9 @@ class Matcher:
         best_entry = round(float(entries.max()), 4) if entries.size else 0.0
         procedures = self._top_cards(scores, "procedure", limit)
         said = self._names_said(asking_sentence(text) or text)
-        variant = self._best_variant(scores, procedures[0]) if procedures and procedures[0].id in said else 0.0
+        variant = 0.0
+        if procedures and procedures[0].id in said:
+            variant = self._best_variant(scores, procedures[0], abroad=says_abroad(text))
         match = Match(
             procedures=procedures,
             life_events=self._top_cards(scores, "life_event", limit),
@@ -614,12 +633,21 @@ class Matcher:
         )
         return replace(match, catalog=self._top_catalog(scores, limit, match))
 
-    def _best_variant(self, scores: np.ndarray, card: Candidate) -> float:
-        """The best score of an entry without a card that beats ``card`` and whose name holds its official name."""
+    def _best_variant(self, scores: np.ndarray, card: Candidate, abroad: bool) -> float:
+        """The best score of an entry without a card that beats ``card`` and
+        whose name holds its official name; a variant for those abroad or
+        foreigners counts only when the message says something ``abroad``."""
         name = self._official_name[card.id]
         entry_scores = scores[len(self._cards) : self._procedures_end]
         above = np.flatnonzero((entry_scores >= card.score) & ~self._covered)
-        return max((round(float(entry_scores[i]), 4) for i in above if name in self._entry_reading(i)), default=0.0)
+        return max(
+            (
+                round(float(entry_scores[i]), 4)
+                for i in above
+                if name in self._entry_reading(i) and (abroad or not _ABROAD.search(self._entry_reading(i)))
+            ),
+            default=0.0,
+        )
 
     def _entry_reading(self, i: int) -> str:
         """Entry ``i``'s name read as a card's official name is (``_official_names``), once."""

@@ -32,6 +32,7 @@ from nlu.matcher import (
     names_said_card,
     question_frames,
     request_features,
+    says_abroad,
 )
 from tests.bench import shipped_catalog
 
@@ -668,6 +669,32 @@ def test_an_entry_that_shares_only_the_story_does_not_outrank_a_name_said(nation
     assert match.best_entry > best.score > match.variant_entry
     assert names_said_card(match, _ASK)
     assert match.catalog[0].card is None and "khai-tu" in [c.card for c in match.catalog]
+
+
+@pytest.mark.parametrize(
+    ("text", "abroad"),
+    [
+        ("đăng ký kết hôn với người nước ngoài", True),
+        ("đkkh với ng nước ngoài", True),
+        ("lấy chồng Nhật cần giấy tờ gì", True),
+        ("con tôi sinh ở Hàn Quốc", True),
+        ("Việt kiều về nước mua nhà", True),
+        ("đăng ký kết hôn giữa hai công dân Việt Nam", False),
+        ("nhận cha, mẹ, con ở trong nước", False),
+        ("làm hộ chiếu ở công an tỉnh", False),
+    ],
+)
+def test_a_message_says_abroad_by_the_word_or_the_country(text, abroad):
+    assert says_abroad(text) is abroad
+
+
+def test_a_variant_abroad_does_not_count_against_a_name_said_when_nothing_abroad_is(national):
+    """The catalog's variant "… giữa công dân Việt Nam tạm trú ở nước ngoài với
+    nhau" shares "giữa công dân Việt Nam" with a question about marriage at home."""
+    match = national.match("Xin hỏi lệ phí đăng ký kết hôn giữa hai công dân Việt Nam tại xã hiện nay là bao nhiêu?")
+    assert match.procedures[0].id == "ket-hon" and "ket-hon" in match.said
+    assert match.best_entry > match.procedures[0].score and match.variant_entry == 0.0
+    assert names_said_card(match, _ASK)
 
 
 def test_a_name_said_only_in_the_story_is_not_said(matcher):
