@@ -358,11 +358,14 @@ def request_features(text: str) -> set[str]:
 # Abroad or a foreigner, in a message: the catalog's most common variant of a
 # civil-status procedure is the one with a foreign element ("… giữa công dân
 # Việt Nam cư trú ở nước ngoài", "… có yếu tố nước ngoài"). A citizen says so
-# with the country as often as with "nước ngoài".
+# with the country as often as with "nước ngoài". Read broadly on purpose:
+# folded, "ở hẳn", "với anh", "tư pháp" read as abroad too, and then a variant
+# abroad counts against a name said, as any variant did before; a question
+# about a variant abroad read as domestic would get the domestic card.
 _ABROAD = re.compile(
     r"\b(?:nuoc ngoai|ngoai quoc|quoc tich|viet kieu|dinh cu|xuat canh|lanh su|dai su quan|hai ngoai"
     r"|xuat khau lao dong|xkld|du hoc|han quoc|nhat ban|trung quoc|dai loan|hoa ky|canada|singapore|malaysia"
-    r"|campuchia|thai lan|chau au"
+    r"|campuchia|thai lan|chau au|anh quoc"
     r"|(?:o|sang|di|tai|nguoi|ben|tu|ve|voi|chong|vo) (?:my|han|nhat|uc|phap|duc|anh|nga|lao|hoa))\b"
 )
 
