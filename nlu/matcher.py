@@ -211,11 +211,11 @@ class Match:
     best_entry: float = 0.0  # the best score of a catalog entry without a card
     everyday: Candidate | None = None  # the everyday matter that best explains the message
     said: frozenset[str] = frozenset()  # the cards whose official name the asking sentence says (``names_said_card``)
-    # The best entry without a card whose name holds the best card's official
-    # name: a variant of it ("… kết hôn giữa công dân Việt Nam cư trú ở nước
-    # ngoài"), which a said name does not outrank. Other entries do not count
-    # against a said name: they share the story's words, not the procedure.
-    variant_entry: float = 0.0
+    # The best entry without a card that counts against the best card when the
+    # asking sentence says its name (``stands_by_name``): every entry, but those
+    # for people abroad (``for_abroad``: "Đăng ký kết hôn giữa công dân Việt Nam
+    # … ở nước ngoài") when the message says nothing abroad (``says_abroad``).
+    rival_entry: float = 0.0
 
     @property
     def about_everyday_matter(self) -> bool:
@@ -238,14 +238,13 @@ class Match:
 
     def stands_by_name(self, card: Candidate) -> bool:
         """Whether ``card`` is the best card, its official name said in the asking
-        sentence, and above every variant of it (``variant_entry``). No score
-        floor: on the dev sets a best card whose name was said was the right one
-        every time, down to 0.25; entries that outscore it share the story's words."""
+        sentence, from ``BEST_CARD_SCORE`` up and above every rival entry (``rival_entry``)."""
         return (
             bool(self.procedures)
             and card == self.procedures[0]
             and card.id in self.said
-            and card.score > self.variant_entry
+            and card.score >= BEST_CARD_SCORE
+            and card.score > self.rival_entry
         )
 
     @property
@@ -358,21 +357,46 @@ def request_features(text: str) -> set[str]:
 # Abroad or a foreigner, in a message: the catalog's most common variant of a
 # civil-status procedure is the one with a foreign element ("… giữa công dân
 # Việt Nam cư trú ở nước ngoài", "… có yếu tố nước ngoài"). A citizen says so
-# with the country as often as with "nước ngoài". Read broadly on purpose:
-# folded, "ở hẳn", "với anh", "tư pháp" read as abroad too, and then a variant
-# abroad counts against a name said, as any variant did before; a question
-# about a variant abroad read as domestic would get the domestic card.
+# with the country as often as with "nước ngoài". Read broadly on purpose
+# (folded, "ở hẳn" reads as abroad too): then a variant abroad counts against
+# a name said, as before; a question about a variant abroad read as domestic
+# would get the domestic card. But not "tư pháp", "người lao động", "với anh".
 _ABROAD = re.compile(
     r"\b(?:nuoc ngoai|ngoai quoc|quoc tich|viet kieu|dinh cu|xuat canh|lanh su|dai su quan|hai ngoai"
     r"|xuat khau lao dong|xkld|du hoc|han quoc|nhat ban|trung quoc|dai loan|hoa ky|canada|singapore|malaysia"
-    r"|campuchia|thai lan|chau au|anh quoc"
-    r"|(?:o|sang|di|tai|nguoi|ben|tu|ve|voi|chong|vo) (?:my|han|nhat|uc|phap|duc|anh|nga|lao|hoa))\b"
+    r"|campuchia|thai lan|chau au|anh quoc|cong dan (?!viet|vn\b)\w+"
+    r"|(?:o|sang|di|tai|nguoi|ben|ve|voi|chong|vo) (?:my|han|nhat|uc|phap|duc|nga|hoa)"
+    r"|(?:o|sang|ben|nuoc) lao(?! cai| dong)|nuoc anh)\b"
 )
+
+
+# An official name for those abroad or with a foreign element: "Đăng ký kết
+# hôn | có yếu tố nước ngoài", "Đăng ký việc giám hộ | giữa công dân Việt Nam
+# cư trú ở nước ngoài với nhau", "Cấp Giấy xác nhận tình trạng hôn nhân | cho
+# công dân Việt Nam trong thời gian cư trú ở nước ngoài": who or where abroad,
+# up to "nước ngoài". Other words make it a procedure of its own ("Chứng thực
+# chữ ký người dịch … từ tiếng nước ngoài").
+_FOR_ABROAD = re.compile(
+    r" (?:co yeu to|giua|cho)(?: (?:cac|cong|dan|viet|nam|nguoi|dang|tam|tru|cu|o|tre|em|sinh|ra|trong|thoi|gian))*"
+    r" nuoc ngoai "
+)
+
+
+def for_abroad(name: str) -> bool:
+    """Whether a catalog entry's official ``name`` is the procedure for those abroad (``_FOR_ABROAD``)."""
+    return bool(_FOR_ABROAD.search(f" {readings(name)[0]} "))
+
+
+# "người Hồng Kông", "chồng Tây", "công dân Philippines": a person named by a
+# country with a capital (an ethnic group too, "người Tày": read broadly, as above).
+_PERSON_OF = re.compile(r"\b(?:người|ng|công dân|chồng|vợ|quốc tịch)\s+(?=(\w+))", re.IGNORECASE)
 
 
 def says_abroad(text: str) -> bool:
     """Whether ``text`` says something abroad or foreign, in any reading of its shorthand."""
-    return any(_ABROAD.search(reading) for reading in readings(text))
+    if any(_ABROAD.search(reading) for reading in readings(text)):
+        return True
+    return any(word[0].isupper() and fold(word.lower()) != "viet" for word in _PERSON_OF.findall(nfc(text)))
 
 
 def asking_sentence(text: str) -> str | None:
@@ -513,8 +537,7 @@ class Matcher:
             if card.kind == "procedure"
         ]
         self._official_names = [(card, f" {name} ") for card, name in names if name]
-        self._official_name = dict(self._official_names)
-        self._entry_readings: dict[int, str] = {}
+        self._for_abroad = np.array([for_abroad(entry.name) for entry in self._catalog], dtype=bool)
         self._in_bm25 = np.array([not feat.startswith("c:") for feat in self._feature_names], dtype=bool)
         frames = question_frames(self._cards, phrase_features[: len(self._cards)])
         self._frame = np.array([feat in frames for feat in self._feature_names], dtype=bool)
@@ -622,9 +645,9 @@ class Matcher:
         best_entry = round(float(entries.max()), 4) if entries.size else 0.0
         procedures = self._top_cards(scores, "procedure", limit)
         said = self._names_said(asking_sentence(text) or text)
-        variant = 0.0
-        if procedures and procedures[0].id in said:
-            variant = self._best_variant(scores, procedures[0], abroad=says_abroad(text))
+        rival = best_entry
+        if procedures and procedures[0].id in said and not says_abroad(text):
+            rival = self._best_entry_but(scores, self._for_abroad)
         match = Match(
             procedures=procedures,
             life_events=self._top_cards(scores, "life_event", limit),
@@ -632,31 +655,14 @@ class Matcher:
             best_entry=best_entry,
             everyday=self._best_everyday(scores),
             said=said,
-            variant_entry=variant,
+            rival_entry=rival,
         )
         return replace(match, catalog=self._top_catalog(scores, limit, match))
 
-    def _best_variant(self, scores: np.ndarray, card: Candidate, abroad: bool) -> float:
-        """The best score of an entry without a card that beats ``card`` and
-        whose name holds its official name; a variant for those abroad or
-        foreigners counts only when the message says something ``abroad``."""
-        name = self._official_name[card.id]
-        entry_scores = scores[len(self._cards) : self._procedures_end]
-        above = np.flatnonzero((entry_scores >= card.score) & ~self._covered)
-        return max(
-            (
-                round(float(entry_scores[i]), 4)
-                for i in above
-                if name in self._entry_reading(i) and (abroad or not _ABROAD.search(self._entry_reading(i)))
-            ),
-            default=0.0,
-        )
-
-    def _entry_reading(self, i: int) -> str:
-        """Entry ``i``'s name read as a card's official name is (``_official_names``), once."""
-        if i not in self._entry_readings:
-            self._entry_readings[i] = f" {_without_frame(readings(_ASIDE.sub(' ', self._catalog[i].name))[0])} "
-        return self._entry_readings[i]
+    def _best_entry_but(self, scores: np.ndarray, excluded: np.ndarray) -> float:
+        """The best score of an entry without a card, but for the ``excluded`` entries (a mask)."""
+        entries = scores[len(self._cards) : self._procedures_end][~self._covered & ~excluded]
+        return round(float(entries.max()), 4) if entries.size else 0.0
 
     def _names_said(self, text: str) -> frozenset[str]:
         """The procedure cards whose official name (without its aside) ``text``

@@ -25,6 +25,7 @@ from nlu.matcher import (
     card_text,
     features,
     files_for_people,
+    for_abroad,
     heard_off_topic,
     is_confident,
     named_actions,
@@ -635,10 +636,6 @@ _SAYS_TEMPORARY_RESIDENCE = (
     "Người đã có nơi thường trú nay đến chỗ ở hợp pháp khác để lao động thời vụ thì bắt buộc đăng ký tạm trú hay không?"
 )
 
-_SAYS_DEATH_REGISTRATION = (
-    "Xin cho biết những ai có trách nhiệm thực hiện đăng ký khai tử khi một thành viên của gia đình chết?"
-)
-
 
 def test_the_sentence_that_asks_is_the_last_with_a_question():
     assert (
@@ -655,20 +652,9 @@ def test_a_card_whose_official_name_is_said_is_named_under_the_card_score(nation
     assert names_said_card(match, _ASK)
 
 
-def test_a_card_whose_name_is_said_is_offered_though_an_entry_scores_more():
+def test_a_card_whose_name_is_said_is_offered_when_only_an_entry_for_those_abroad_scores_more():
     assert [c.id for c in _said(best_entry=0.3).candidate_cards] == ["a"]
-    assert _said(best_entry=0.3, variant_entry=0.3).candidate_cards == ()
-
-
-def test_an_entry_that_shares_only_the_story_does_not_outrank_a_name_said(national):
-    """The asking sentence says "đăng ký khai tử"; a company "một thành viên"
-    shares the rest ("một thành viên trong gia đình"), not the procedure."""
-    match = national.match(_SAYS_DEATH_REGISTRATION)
-    best = match.procedures[0]
-    assert best.id == "khai-tu" and best.id in match.said
-    assert match.best_entry > best.score > match.variant_entry
-    assert names_said_card(match, _ASK)
-    assert match.catalog[0].card is None and "khai-tu" in [c.card for c in match.catalog]
+    assert _said(best_entry=0.3, rival_entry=0.3).candidate_cards == ()
 
 
 @pytest.mark.parametrize(
@@ -681,20 +667,56 @@ def test_an_entry_that_shares_only_the_story_does_not_outrank_a_name_said(nation
         ("Việt kiều về nước mua nhà", True),
         ("đăng ký kết hôn giữa hai công dân Việt Nam", False),
         ("nhận cha, mẹ, con ở trong nước", False),
+        ("Đăng ký kết hôn giữa công dân Việt Nam với công dân Mỹ", True),
+        ("kết hôn với người Hồng Kông", True),
+        ("chồng tôi là người Anh", True),
         ("làm hộ chiếu ở công an tỉnh", False),
+        ("nộp ở phòng tư pháp", False),
+        ("người lao động ở Lào Cai", False),
+        ("đăng ký kết hôn với anh ấy", False),
     ],
 )
 def test_a_message_says_abroad_by_the_word_or_the_country(text, abroad):
     assert says_abroad(text) is abroad
 
 
-def test_a_variant_abroad_does_not_count_against_a_name_said_when_nothing_abroad_is(national):
-    """The catalog's variant "… giữa công dân Việt Nam tạm trú ở nước ngoài với
+@pytest.mark.parametrize(
+    ("name", "abroad"),
+    [
+        ("Thủ tục đăng ký kết hôn có yếu tố nước ngoài", True),
+        ("Thủ tục đăng ký việc giám hộ giữa công dân Việt Nam cư trú ở nước ngoài với nhau", True),
+        ("Khai báo tạm trú cho người nước ngoài tại Việt Nam bằng Phiếu khai báo tạm trú", True),
+        ("Thủ tục Chứng thực chữ ký người dịch trong các văn bản dịch từ tiếng nước ngoài sang tiếng Việt", False),
+        ("Thủ tục đăng ký kết hôn", False),
+    ],
+)
+def test_an_official_name_is_for_those_abroad_when_it_qualifies_who_or_where(name, abroad):
+    assert for_abroad(name) is abroad
+
+
+def test_an_entry_for_those_abroad_does_not_count_against_a_name_said_when_nothing_abroad_is(national):
+    """The catalog's "… kết hôn giữa công dân Việt Nam tạm trú ở nước ngoài với
     nhau" shares "giữa công dân Việt Nam" with a question about marriage at home."""
     match = national.match("Xin hỏi lệ phí đăng ký kết hôn giữa hai công dân Việt Nam tại xã hiện nay là bao nhiêu?")
     assert match.procedures[0].id == "ket-hon" and "ket-hon" in match.said
-    assert match.best_entry > match.procedures[0].score and match.variant_entry == 0.0
+    assert match.catalog[0].card is None and match.best_entry > match.procedures[0].score > match.rival_entry
     assert names_said_card(match, _ASK)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Thủ tục ghi chú đăng ký kết hôn đã làm ở nước ngoài vào sổ hộ tịch như thế nào?",
+        "Đăng ký thay đổi nội dung đăng ký thành lập doanh nghiệp thế nào?",
+        "Đăng ký xe rồi có phải nộp lệ phí trước bạ không?",
+    ],
+)
+def test_a_name_said_does_not_outrank_another_procedure_asked_about(national, question):
+    """The card's name is said, but the question asks about the entry that scores more."""
+    match = national.match(question)
+    assert match.procedures[0].id in match.said
+    assert match.rival_entry > match.procedures[0].score
+    assert not names_said_card(match, _ASK)
 
 
 def test_a_name_said_only_in_the_story_is_not_said(matcher):
@@ -704,7 +726,9 @@ def test_a_name_said_only_in_the_story_is_not_said(matcher):
 
 
 def _said(**changes) -> Match:
-    said = Match((Candidate("a", 0.27), Candidate("b", 0.2)), (), best_entry=0.2, said=frozenset({"a"}))
+    said = Match(
+        (Candidate("a", 0.27), Candidate("b", 0.2)), (), best_entry=0.2, said=frozenset({"a"}), rival_entry=0.2
+    )
     return replace(said, **changes)
 
 
@@ -714,8 +738,9 @@ def _said(**changes) -> Match:
         (_said(), _ASK, True),
         (_said(said=frozenset({"b"})), _ASK, False),  # another card's name
         (_said(said=frozenset()), _ASK, False),
-        (_said(best_entry=0.28), _ASK, True),  # an entry that is no variant of it does not count
-        (_said(best_entry=0.28, variant_entry=0.28), _ASK, False),  # a variant of it is better
+        (_said(best_entry=0.28), _ASK, True),  # only an entry for those abroad is better
+        (_said(best_entry=0.28, rival_entry=0.28), _ASK, False),  # another entry is better
+        (_said(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),), rival_entry=0.0), _ASK, False),  # too weak
         (_said(procedures=(Candidate("b", 0.3), Candidate("a", 0.27))), _ASK, False),  # not the best card
         (_said(), {"name": "life_event", "confidence": 0.99}, False),  # not heard as a procedure question
         (_said(procedures=()), _ASK, False),
