@@ -65,6 +65,24 @@ def same_name(code: str, name: str) -> list[str]:
     return [other for other in by_name.get(sibling_key(name), []) if other != code]
 
 
+def foreign_variant(card_name: str) -> CatalogFacts | None:
+    """The national procedure a card's is when a foreigner takes part ("Đăng ký
+    kết hôn" -> "Thủ tục đăng ký kết hôn có yếu tố nước ngoài"), if the catalog has it."""
+    by_name = _codes_by_name(catalog_store.version(), get_settings().province)
+    codes = by_name.get(sibling_key(f"{card_name} có yếu tố nước ngoài"), [])
+    return next((found for found in map(facts, codes) if found is not None), None)
+
+
+def point_to_foreign_variant(dispatcher: CollectingDispatcher, card_name: str) -> None:
+    """After a card's answer to a message that names a foreign party: the card is
+    the home procedure; name the one with a foreign element, with a button to it."""
+    variant = foreign_variant(card_name)
+    if variant is None:
+        return
+    button = {"title": "Xem thủ tục này", "payload": payload("ask_procedure", catalog_code=variant.code)}
+    dispatcher.utter_message(response="utter_foreign_variant", name=variant.name, code=variant.code, buttons=[button])
+
+
 def answer_entry(dispatcher: CollectingDispatcher, code: str) -> bool:
     """Answer a catalog entry by code, with the entries of the same name;
     False when the catalog has no such entry."""

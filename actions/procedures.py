@@ -8,13 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import answer_without_card, beaten_by_catalog
+from actions.catalog import answer_without_card, beaten_by_catalog, point_to_foreign_variant
 from actions.context import ASKED, candidates_of, entity, resolve_procedure
 from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
 from knowledge.answers import answer_life_event, answer_procedure, ask_which, payload
 from knowledge.schema import LifeEventCard, ProcedureCard
+from nlu.matcher import says_foreigner
 from nlu.text import normalize
 
 
@@ -47,6 +48,8 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(response="utter_missing_card")
             return [SlotSet("procedure", None)]
         send(dispatcher, answer_procedure(card, aspect))
+        if says_foreigner(tracker.latest_message.get("text") or ""):
+            point_to_foreign_variant(dispatcher, card.name)
         offer_resume(dispatcher, tracker)
         return [SlotSet("procedure", card.id)]
 

@@ -394,8 +394,27 @@ _PERSON_OF = re.compile(r"\b(?:người|ng|công dân|chồng|vợ|quốc tịch
 
 def says_abroad(text: str) -> bool:
     """Whether ``text`` says something abroad or foreign, in any reading of its shorthand."""
-    if any(_ABROAD.search(reading) for reading in readings(text)):
-        return True
+    return any(_ABROAD.search(reading) for reading in readings(text)) or _names_foreigner(text)
+
+
+# A foreign party, not a place abroad: "kết hôn với người nước ngoài", "lấy
+# chồng Hàn Quốc", "Việt kiều" (for civil status, a Vietnamese settled abroad is
+# a foreign element too). A Vietnamese working in Japan whose wife asks for a
+# birth certificate at home ("chồng đang làm việc ở Nhật") names none.
+_FOREIGNER = re.compile(
+    r"\b(?:(?:nguoi|ng) nuoc ngoai|yeu to nuoc ngoai|viet kieu|dinh cu o nuoc ngoai|quoc tich (?!viet)\w+"
+    r"|(?:nguoi|ng|chong|vo|cong dan) (?:my|han|nhat|uc|phap|duc|nga|trung|thai|lao|tay|hoa ky|dai loan|campuchia)"
+    r"|(?:lay|cuoi) (?:chong|vo) (?:nuoc ngoai|tay|my|han|nhat|uc|dai loan|trung))\b"
+)
+
+
+def says_foreigner(text: str) -> bool:
+    """Whether ``text`` names a foreign party (``_FOREIGNER``), in any reading of its shorthand."""
+    return any(_FOREIGNER.search(reading) for reading in readings(text)) or _names_foreigner(text)
+
+
+def _names_foreigner(text: str) -> bool:
+    """A person named by a capitalised country (``_PERSON_OF``)."""
     return any(word[0].isupper() and fold(word.lower()) != "viet" for word in _PERSON_OF.findall(nfc(text)))
 
 

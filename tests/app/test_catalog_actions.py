@@ -145,3 +145,38 @@ def test_the_same_procedure_at_other_levels_is_named_with_its_agency(database_ur
     assert "Cùng thủ tục này tại Ủy ban nhân dân cấp xã: mã 1.115231" in text
     assert "3.000111" not in text
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def with_foreign_variant(database_url):
+    store.import_files()
+    catalog_store.import_catalog([*EXPORT, portal("2.000806", "Thủ tục đăng ký kết hôn có yếu tố nước ngoài")])
+
+
+_MARRIAGE = [{"id": "ket-hon", "score": 0.8}]
+
+
+@pytest.mark.parametrize(
+    "text", ["đăng ký kết hôn với người Hàn Quốc cần giấy tờ gì", "lay chong dai loan lam giay to gi"]
+)
+def test_a_foreign_party_is_pointed_to_the_procedure_with_a_foreign_element(with_foreign_variant, text):
+    """The home card answers ("Đăng ký kết hôn" is for two Vietnamese citizens),
+    then the citizen is told of the other procedure, with a button to it."""
+    messages, slots = run(tracker(text, [], {"procedure": "ket-hon"}, cards=_MARRIAGE))
+    assert messages[0]["text"].startswith("Đăng ký kết hôn")
+    note = next(m for m in messages if m.get("response") == "utter_foreign_variant")
+    assert (note["name"], note["code"]) == ("Thủ tục đăng ký kết hôn có yếu tố nước ngoài", "2.000806")
+    assert [b["payload"] for b in note["buttons"]] == ['/ask_procedure{"catalog_code": "2.000806"}']
+    assert slots == {"procedure": "ket-hon"}
+
+
+@pytest.mark.parametrize(
+    ("text", "cards"),
+    [
+        ("đăng ký kết hôn giữa hai công dân Việt Nam cần giấy tờ gì", _MARRIAGE),  # no foreign party
+        ("làm hộ chiếu cho chồng người Hàn Quốc", [{"id": "ho-chieu", "score": 0.8}]),  # no such variant
+    ],
+)
+def test_no_pointer_without_a_foreign_party_or_a_variant(with_foreign_variant, text, cards):
+    messages, _ = run(tracker(text, [], {"procedure": cards[0]["id"]}, cards=cards))
+    assert messages and all(m.get("response") != "utter_foreign_variant" for m in messages)

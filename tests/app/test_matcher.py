@@ -34,6 +34,7 @@ from nlu.matcher import (
     question_frames,
     request_features,
     says_abroad,
+    says_foreigner,
 )
 from tests.bench import shipped_catalog
 
@@ -717,6 +718,23 @@ def test_a_name_said_does_not_outrank_another_procedure_asked_about(national, qu
     assert match.procedures[0].id in match.said
     assert match.rival_entry > match.procedures[0].score
     assert not names_said_card(match, _ASK)
+
+
+@pytest.mark.parametrize(
+    ("text", "foreigner"),
+    [
+        ("đăng ký kết hôn với người nước ngoài", True),
+        ("lay chong dai loan", True),
+        ("lấy vợ Việt kiều", True),
+        ("chồng tôi quốc tịch Trung Quốc", True),
+        ("bố cháu là người Hồng Kông", True),
+        ("chồng đang làm việc ở Nhật", False),
+        ("tôi đi du học Hàn Quốc", False),
+        ("đăng ký kết hôn giữa hai công dân Việt Nam", False),
+    ],
+)
+def test_a_message_names_a_foreign_party_not_only_a_place_abroad(text, foreigner):
+    assert says_foreigner(text) is foreigner
 
 
 def test_a_name_said_only_in_the_story_is_not_said(matcher):
