@@ -175,6 +175,7 @@ def test_a_foreign_party_is_pointed_to_the_procedure_with_a_foreign_element(with
     [
         ("đăng ký kết hôn giữa hai công dân Việt Nam cần giấy tờ gì", _MARRIAGE),  # no foreign party
         ("làm hộ chiếu cho chồng người Hàn Quốc", [{"id": "ho-chieu", "score": 0.8}]),  # no such variant
+        ("đăng ký kết hôn cho bố tôi, cựu chiến binh chống Mỹ", _MARRIAGE),  # "chống", not "chồng"
     ],
 )
 def test_no_pointer_without_a_foreign_party_or_a_variant(with_foreign_variant, text, cards):

@@ -695,6 +695,14 @@ def test_an_official_name_is_for_those_abroad_when_it_qualifies_who_or_where(nam
     assert for_abroad(name) is abroad
 
 
+def test_an_entry_for_those_abroad_that_clearly_beats_a_name_said_still_counts(national):
+    """ "Ý" is abroad, though ``says_abroad`` does not know it: the entry scores far more."""
+    match = national.match("Xin hỏi đăng ký nhận cha, mẹ, con giữa các công dân Việt Nam tạm trú tại Ý với nhau?")
+    assert match.procedures[0].id == "nhan-cha-me-con" and "nhan-cha-me-con" in match.said
+    assert match.procedures[0].score < match.best_entry * 0.7 and match.rival_entry == match.best_entry
+    assert not names_said_card(match, _ASK)
+
+
 def test_an_entry_for_those_abroad_does_not_count_against_a_name_said_when_nothing_abroad_is(national):
     """The catalog's "… kết hôn giữa công dân Việt Nam tạm trú ở nước ngoài với
     nhau" shares "giữa công dân Việt Nam" with a question about marriage at home."""
@@ -728,9 +736,17 @@ def test_a_name_said_does_not_outrank_another_procedure_asked_about(national, qu
         ("lấy vợ Việt kiều", True),
         ("chồng tôi quốc tịch Trung Quốc", True),
         ("bố cháu là người Hồng Kông", True),
+        ("có 2 quốc tịch", True),
         ("chồng đang làm việc ở Nhật", False),
         ("tôi đi du học Hàn Quốc", False),
         ("đăng ký kết hôn giữa hai công dân Việt Nam", False),
+        ("người lao động ở Lào Cai", False),
+        ("cựu chiến binh chống Mỹ", False),
+        ("khang chien chong my", False),
+        ("quốc tịch VN", False),
+        ("người Thái ở Sơn La", False),  # an ethnic group of Viet Nam
+        ("chồng Hùng mất rồi", False),
+        ("nguoi y te", False),
     ],
 )
 def test_a_message_names_a_foreign_party_not_only_a_place_abroad(text, foreigner):
@@ -758,6 +774,7 @@ def _said(**changes) -> Match:
         (_said(said=frozenset()), _ASK, False),
         (_said(best_entry=0.28), _ASK, True),  # only an entry for those abroad is better
         (_said(best_entry=0.28, rival_entry=0.28), _ASK, False),  # another entry is better
+        (_said(best_entry=0.28, rival_entry=None), _ASK, False),  # by default, every entry counts
         (_said(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),), rival_entry=0.0), _ASK, False),  # too weak
         (_said(procedures=(Candidate("b", 0.3), Candidate("a", 0.27))), _ASK, False),  # not the best card
         (_said(), {"name": "life_event", "confidence": 0.99}, False),  # not heard as a procedure question
