@@ -390,8 +390,9 @@ _FOR_ABROAD = re.compile(
 
 
 def for_abroad(name: str) -> bool:
-    """Whether a catalog entry's official ``name`` is the procedure for those abroad (``_FOR_ABROAD``)."""
-    return bool(_FOR_ABROAD.search(f" {readings(name)[0]} "))
+    """Whether a catalog entry's official ``name`` is the procedure for those abroad (``_FOR_ABROAD``).
+    Most names do not say "nước ngoài": they skip reading the shorthand (about 0.2 s of the index's build)."""
+    return "nuoc ngoai" in fold(name.lower()) and bool(_FOR_ABROAD.search(f" {readings(name)[0]} "))
 
 
 # "người Hồng Kông", "chồng Tây", "công dân Philippines": a person named by a
