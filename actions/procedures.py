@@ -15,7 +15,7 @@ from actions.responses import send
 from knowledge import store
 from knowledge.answers import answer_life_event, answer_procedure, ask_which, payload
 from knowledge.schema import LifeEventCard, ProcedureCard
-from nlu.matcher import says_foreigner
+from nlu.abroad import says_foreigner
 from nlu.text import normalize
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from knowledge.store import validate_files
+from nlu.abroad import for_abroad, says_abroad, says_foreigner
 from nlu.matcher import (
     ABSTAIN_SCORE,
     BEST_CARD_SCORE,
@@ -25,7 +26,6 @@ from nlu.matcher import (
     card_text,
     features,
     files_for_people,
-    for_abroad,
     heard_off_topic,
     is_confident,
     named_actions,
@@ -33,8 +33,6 @@ from nlu.matcher import (
     names_said_card,
     question_frames,
     request_features,
-    says_abroad,
-    says_foreigner,
 )
 from tests.bench import shipped_catalog
 
