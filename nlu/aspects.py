@@ -154,6 +154,14 @@ def detect_aspect(text: str) -> str | None:
     return _pick(_STRONG, normalized, first) or _pick(_WEAK, normalized, first)
 
 
+def asked_aspects(text: str) -> frozenset[str]:
+    """Every aspect a strong cue in the message names ("hồ sơ gồm gì, lệ phí bao
+    nhiêu" asks documents and fees): a question about two or more aspects of a
+    procedure is a question about a procedure, whatever story comes before it."""
+    normalized = normalize(text)
+    return frozenset(aspect for aspect, pattern in _STRONG.items() if pattern.search(normalized))
+
+
 def _pick(patterns: dict[str, re.Pattern[str]], text: str, first: bool) -> str | None:
     """The aspect whose cue comes first (formal questions) or last (the rest)."""
     positions = {

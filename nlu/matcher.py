@@ -54,6 +54,7 @@ from scipy import sparse
 
 from nlu.abbreviations import OFFICIAL_TERMS
 from nlu.abroad import for_abroad, says_abroad
+from nlu.aspects import asked_aspects
 from nlu.text import fold, nfc, normalize, readings
 
 # bm25s sets its own logger to DEBUG on import: every index build would print.
@@ -217,6 +218,7 @@ class Match:
     # for people abroad (``for_abroad``: "Đăng ký kết hôn giữa công dân Việt Nam
     # … ở nước ngoài") when the message says nothing abroad (``says_abroad``).
     rival_entry: float | None = None  # None: ``best_entry``
+    asks: frozenset[str] = frozenset()  # the aspects the message asks (``nlu.aspects.asked_aspects``)
 
     @property
     def about_everyday_matter(self) -> bool:
@@ -247,6 +249,17 @@ class Match:
             and card.score >= BEST_CARD_SCORE
             and card.score > (self.best_entry if self.rival_entry is None else self.rival_entry)
         )
+
+    def stands_by_questions(self, card: Candidate) -> bool:
+        """Whether ``card`` is the best card of a message that asks several
+        aspects of a procedure (``ASKED_ASPECTS``: "hồ sơ gồm gì, bao lâu"), from
+        ``BEST_CARD_SCORE`` up, above every entry without a card and clearly above
+        the next card (``ASKED_MARGIN``): a story before such a question explains
+        little of the message by any name, but what it asks is a procedure's."""
+        if len(self.asks) < ASKED_ASPECTS or not self.procedures or card.id != self.procedures[0].id:
+            return False
+        second = self.procedures[1].score if len(self.procedures) > 1 else 0.0
+        return card.score >= BEST_CARD_SCORE and card.score > self.best_entry and card.score >= second * ASKED_MARGIN
 
     @property
     def best_is_card(self) -> bool:
@@ -619,6 +632,7 @@ class Matcher:
             everyday=self._best_everyday(scores),
             said=said,
             rival_entry=rival,
+            asks=asked_aspects(asking_sentence(text) or text),
         )
         return replace(match, catalog=self._top_catalog(scores, limit, match))
 
@@ -809,6 +823,11 @@ CANDIDATE_SCORE = 0.3
 # cards' dev set (its long formal batch) and the catalog dev half: 0.2 cost
 # the catalog two more places, 0.28 gained half as many cards.
 BEST_CARD_SCORE = 0.25
+# A message asking this many aspects of a procedure (``Match.stands_by_questions``)
+# names its best card from BEST_CARD_SCORE, when that card beats the next by
+# ASKED_MARGIN. Chosen on the dev sets (docs/evaluation.md, fifteenth pass).
+ASKED_ASPECTS = 2
+ASKED_MARGIN = 1.15
 # Life-event cards have few, generic phrases ("sinh con"); with the catalog's
 # words in the weights their scores run lower than procedures'.
 LIFE_EVENT_SCORE = 0.25
@@ -870,12 +889,21 @@ def names_said_card(match: Match, intent: Mapping[str, Any]) -> bool:
     )
 
 
+def names_asked_card(match: Match) -> bool:
+    """Whether the best card is the answer, though it scores under ``CARD_SCORE``,
+    because the message asks several aspects of a procedure (``Match.stands_by_questions``)."""
+    return bool(match.procedures) and match.stands_by_questions(match.procedures[0])
+
+
 def names_best_card(match: Match, best_other: float, intent: Mapping[str, Any], min_score: float = CARD_SCORE) -> bool:
     """Whether the best card offered (``Match.candidate_cards``) is the answer:
-    by its score (``names_card``) or by its name said (``names_said_card``).
-    The one rule the NLU component and the evaluation's abstain scan both apply."""
+    by its score (``names_card``), by its name said (``names_said_card``) or by
+    the aspects asked (``names_asked_card``). The one rule the NLU component and
+    the evaluation's abstain scan both apply."""
     cards = match.candidate_cards
-    return bool(cards) and (names_card(cards[0].score, best_other, min_score) or names_said_card(match, intent))
+    return bool(cards) and (
+        names_card(cards[0].score, best_other, min_score) or names_said_card(match, intent) or names_asked_card(match)
+    )
 
 
 def _card_floor(best_entry: float) -> float:

@@ -7,8 +7,10 @@ import pytest
 
 from knowledge.store import validate_files
 from nlu.abroad import for_abroad, says_abroad, says_foreigner
+from nlu.aspects import asked_aspects
 from nlu.matcher import (
     ABSTAIN_SCORE,
+    ASKED_MARGIN,
     BEST_CARD_SCORE,
     CANDIDATE_SCORE,
     CARD_PREFERENCE,
@@ -29,6 +31,8 @@ from nlu.matcher import (
     heard_off_topic,
     is_confident,
     named_actions,
+    names_asked_card,
+    names_best_card,
     names_card,
     names_said_card,
     question_frames,
@@ -781,3 +785,60 @@ def _said(**changes) -> Match:
 )
 def test_a_card_whose_name_is_said_is_named_only_when_every_sign_agrees(match, intent, named):
     assert names_said_card(match, intent) is named
+
+
+# A story, then a question about two aspects of death registration: the story
+# dilutes every score, so the card scores under CARD_SCORE.
+_STORY_THEN_TWO_ASPECTS = (
+    "Bố mẹ tôi đã lớn tuổi, sống ở quê, còn tôi đi làm xa nên ít về. Tuần trước bố tôi qua đời tại nhà sau thời "
+    "gian dài bệnh nặng. Xin hỏi gia đình phải nộp giấy tờ gì, nộp ở đâu để được cấp giấy chứng tử?"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "aspects"),
+    [
+        ("hồ sơ gồm những gì, lệ phí bao nhiêu", {"documents", "fees"}),
+        ("lam ho chieu mat bao lau, nop o dau", {"time", "where"}),
+        ("đăng ký tạm trú", set()),
+        ("Mua xe máy trả góp ở Head Honda cần trả trước bao nhiêu phần trăm?", set()),
+    ],
+)
+def test_the_aspects_a_message_asks(text, aspects):
+    assert asked_aspects(text) == aspects
+
+
+def test_a_story_before_a_question_about_two_aspects_names_its_card_under_the_card_score(national):
+    match = national.match(_STORY_THEN_TWO_ASPECTS)
+    best = match.procedures[0]
+    assert best.id == "khai-tu" and BEST_CARD_SCORE <= best.score < CARD_SCORE
+    assert match.asks == {"documents", "where"}  # the asking sentence's, not the story's "thời gian"
+    assert names_best_card(match, match.best_entry, _ASK)
+
+
+def test_the_story_does_not_ask(national):
+    """Only the sentence that asks counts: "qua đời tại nhà" is not "làm tại nhà"."""
+    story = _STORY_THEN_TWO_ASPECTS.split("Xin hỏi")[0]
+    assert national.match(story + "Xin hỏi thủ tục này thế nào?").asks == frozenset()
+
+
+def _asked(**changes) -> Match:
+    asked = Match(
+        (Candidate("a", 0.28), Candidate("b", 0.2)), (), best_entry=0.22, asks=frozenset({"documents", "fees"})
+    )
+    return replace(asked, **changes)
+
+
+@pytest.mark.parametrize(
+    ("match", "named"),
+    [
+        (_asked(), True),
+        (_asked(asks=frozenset({"fees"})), False),  # one aspect: "giá bao nhiêu" asks about anything
+        (_asked(best_entry=0.29), False),  # an entry without a card is better
+        (_asked(procedures=(Candidate("a", 0.28), Candidate("b", 0.28 / ASKED_MARGIN + 0.001))), False),  # close
+        (_asked(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),), best_entry=0.1), False),  # too weak
+        (_asked(procedures=()), False),
+    ],
+)
+def test_a_card_is_named_by_the_aspects_asked_only_with_a_clear_lead(match, named):
+    assert names_asked_card(match) is named
