@@ -219,6 +219,7 @@ class Match:
     # … ở nước ngoài") when the message says nothing abroad (``says_abroad``).
     rival_entry: float | None = None  # None: ``best_entry``
     asks: frozenset[str] = frozenset()  # the aspects the message asks (``nlu.aspects.asked_aspects``)
+    words: int = 0  # how many words the message has
 
     @property
     def about_everyday_matter(self) -> bool:
@@ -251,12 +252,14 @@ class Match:
         )
 
     def stands_by_questions(self, card: Candidate) -> bool:
-        """Whether ``card`` is the best card of a message that asks several
+        """Whether ``card`` is the best card of a long message that asks several
         aspects of a procedure (``ASKED_ASPECTS``: "hồ sơ gồm gì, bao lâu"), from
         ``BEST_CARD_SCORE`` up, above every entry without a card and clearly above
         the next card (``ASKED_MARGIN``): a story before such a question explains
         little of the message by any name, but what it asks is a procedure's."""
-        if len(self.asks) < ASKED_ASPECTS or not self.procedures or card.id != self.procedures[0].id:
+        if self.words < ASKED_MIN_WORDS or len(self.asks) < ASKED_ASPECTS:
+            return False
+        if not self.procedures or card.id != self.procedures[0].id:
             return False
         second = self.procedures[1].score if len(self.procedures) > 1 else 0.0
         return card.score >= BEST_CARD_SCORE and card.score > self.best_entry and card.score >= second * ASKED_MARGIN
@@ -633,6 +636,7 @@ class Matcher:
             said=said,
             rival_entry=rival,
             asks=asked_aspects(asking_sentence(text) or text),
+            words=len(_WORD.findall(text)),
         )
         return replace(match, catalog=self._top_catalog(scores, limit, match))
 
@@ -823,11 +827,15 @@ CANDIDATE_SCORE = 0.3
 # cards' dev set (its long formal batch) and the catalog dev half: 0.2 cost
 # the catalog two more places, 0.28 gained half as many cards.
 BEST_CARD_SCORE = 0.25
-# A message asking this many aspects of a procedure (``Match.stands_by_questions``)
-# names its best card from BEST_CARD_SCORE, when that card beats the next by
-# ASKED_MARGIN. Chosen on the dev sets (docs/evaluation.md, fifteenth pass).
+# A message of ASKED_MIN_WORDS words or more whose asking sentence asks this
+# many aspects of a procedure (``Match.stands_by_questions``) names its best
+# card from BEST_CARD_SCORE, when that card beats the next by ASKED_MARGIN. A
+# short question scoring that low is a weak match whatever it asks ("Chuyển
+# trường cho con về quê cần hồ sơ gì, nộp ở đâu?" is not a residence
+# registration). Chosen on the dev sets (docs/evaluation.md, fifteenth pass).
 ASKED_ASPECTS = 2
 ASKED_MARGIN = 1.15
+ASKED_MIN_WORDS = 25
 # Life-event cards have few, generic phrases ("sinh con"); with the catalog's
 # words in the weights their scores run lower than procedures'.
 LIFE_EVENT_SCORE = 0.25

@@ -11,6 +11,7 @@ from nlu.aspects import asked_aspects
 from nlu.matcher import (
     ABSTAIN_SCORE,
     ASKED_MARGIN,
+    ASKED_MIN_WORDS,
     BEST_CARD_SCORE,
     CANDIDATE_SCORE,
     CARD_PREFERENCE,
@@ -824,7 +825,11 @@ def test_the_story_does_not_ask(national):
 
 def _asked(**changes) -> Match:
     asked = Match(
-        (Candidate("a", 0.28), Candidate("b", 0.2)), (), best_entry=0.22, asks=frozenset({"documents", "fees"})
+        (Candidate("a", 0.28), Candidate("b", 0.2)),
+        (),
+        best_entry=0.22,
+        asks=frozenset({"documents", "fees"}),
+        words=ASKED_MIN_WORDS,
     )
     return replace(asked, **changes)
 
@@ -834,6 +839,7 @@ def _asked(**changes) -> Match:
     [
         (_asked(), True),
         (_asked(asks=frozenset({"fees"})), False),  # one aspect: "giá bao nhiêu" asks about anything
+        (_asked(words=ASKED_MIN_WORDS - 1), False),  # a short question scoring this low is a weak match
         (_asked(best_entry=0.29), False),  # an entry without a card is better
         (_asked(procedures=(Candidate("a", 0.28), Candidate("b", 0.28 / ASKED_MARGIN + 0.001))), False),  # close
         (_asked(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),), best_entry=0.1), False),  # too weak
@@ -842,3 +848,17 @@ def _asked(**changes) -> Match:
 )
 def test_a_card_is_named_by_the_aspects_asked_only_with_a_clear_lead(match, named):
     assert names_asked_card(match) is named
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chuyển trường cho con từ Hà Nội về quê cần hồ sơ gì, nộp ở đâu?",
+        "Con tôi chuẩn bị vào lớp 1, hồ sơ nhập học gồm những gì và nộp ở đâu?",
+        "Đăng ký internet cáp quang cho nhà trọ cần giấy tờ gì, bao lâu lắp xong?",
+    ],
+)
+def test_a_short_question_about_two_aspects_of_something_else_is_not_named_by_what_it_asks(national, text):
+    match = national.match(text)
+    assert len(match.asks) >= 2
+    assert not names_asked_card(match)
