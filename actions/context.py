@@ -22,6 +22,16 @@ def _from_button(tracker: Tracker) -> bool:
     return (tracker.latest_message.get("text") or "").startswith("/")
 
 
+def question_text(tracker: Tracker) -> str:
+    """What the citizen wrote: the latest message, or, when it is a button's
+    payload ("/ask_procedure{…}"), the message before it, which the buttons answered."""
+    if not _from_button(tracker):
+        return tracker.latest_message.get("text") or ""
+    said = [event.get("text") or "" for event in tracker.events if event.get("event") == "user"]
+    earlier = said[-2] if len(said) >= 2 else ""
+    return "" if earlier.startswith("/") else earlier
+
+
 def resolve_procedure(tracker: Tracker) -> str | None:
     """The procedure the message is about: named by a button, matched with
     confidence, or in context for a follow-up. ``ASKED`` when the match is

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog import answer_without_card, beaten_by_catalog, point_to_foreign_variant
-from actions.context import ASKED, candidates_of, entity, resolve_procedure
+from actions.context import ASKED, candidates_of, entity, question_text, resolve_procedure
 from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
@@ -48,7 +48,7 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(response="utter_missing_card")
             return [SlotSet("procedure", None)]
         send(dispatcher, answer_procedure(card, aspect))
-        if says_foreigner(tracker.latest_message.get("text") or ""):
+        if says_foreigner(question_text(tracker)):
             point_to_foreign_variant(dispatcher, card.name)
         offer_resume(dispatcher, tracker)
         return [SlotSet("procedure", card.id)]

@@ -181,3 +181,20 @@ def test_a_foreign_party_is_pointed_to_the_procedure_with_a_foreign_element(with
 def test_no_pointer_without_a_foreign_party_or_a_variant(with_foreign_variant, text, cards):
     messages, _ = run(tracker(text, [], {"procedure": cards[0]["id"]}, cards=cards))
     assert messages and all(m.get("response") != "utter_foreign_variant" for m in messages)
+
+
+def test_the_pointer_follows_the_card_chosen_by_a_button_after_a_foreign_party_question(with_foreign_variant):
+    """Unsure, the assistant asked "có phải …?"; the citizen's button carries
+    only the card: the question the buttons answered names the foreign party."""
+    chosen = tracker('/ask_procedure{"procedure": "ket-hon"}', [], {"procedure": "ket-hon"}, cards=_MARRIAGE)
+    asked = {"event": "user", "text": "lấy chồng Hàn Quốc thì làm giấy tờ gì", "parse_data": {}}
+    chosen.events.insert(0, asked)
+    messages, _ = run(chosen)
+    assert any(m.get("response") == "utter_foreign_variant" for m in messages)
+
+
+def test_no_pointer_when_the_question_before_the_button_names_no_foreign_party(with_foreign_variant):
+    chosen = tracker('/ask_procedure{"procedure": "ket-hon"}', [], {"procedure": "ket-hon"}, cards=_MARRIAGE)
+    chosen.events.insert(0, {"event": "user", "text": "đăng ký kết hôn ở đâu", "parse_data": {}})
+    messages, _ = run(chosen)
+    assert messages and all(m.get("response") != "utter_foreign_variant" for m in messages)
