@@ -18,18 +18,17 @@ def candidates_of(tracker: Tracker) -> list[dict]:
     return tracker.latest_message.get("procedure_candidates") or []
 
 
-def _from_button(tracker: Tracker) -> bool:
+def from_button(tracker: Tracker) -> bool:
     return (tracker.latest_message.get("text") or "").startswith("/")
 
 
 def question_text(tracker: Tracker) -> str:
-    """What the citizen wrote: the latest message, or, when it is a button's
-    payload ("/ask_procedure{…}"), the message before it, which the buttons answered."""
-    if not _from_button(tracker):
+    """What the citizen last wrote: the latest message, or, when it is a
+    button's payload ("/ask_procedure{…}"), the last message typed before it."""
+    if not from_button(tracker):
         return tracker.latest_message.get("text") or ""
-    said = [event.get("text") or "" for event in tracker.events if event.get("event") == "user"]
-    earlier = said[-2] if len(said) >= 2 else ""
-    return "" if earlier.startswith("/") else earlier
+    typed = (event.get("text") or "" for event in reversed(tracker.events) if event.get("event") == "user")
+    return next((text for text in typed if not text.startswith("/")), "")
 
 
 def resolve_procedure(tracker: Tracker) -> str | None:
@@ -37,7 +36,7 @@ def resolve_procedure(tracker: Tracker) -> str | None:
     confidence, or in context for a follow-up. ``ASKED`` when the match is
     unsure and the citizen must choose; None when there is nothing at all."""
     named = entity(tracker, "procedure")
-    if named and _from_button(tracker):
+    if named and from_button(tracker):
         return named
     candidates = candidates_of(tracker)
     scores = [c["score"] for c in candidates]

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog import answer_without_card, beaten_by_catalog, point_to_foreign_variant
-from actions.context import ASKED, candidates_of, entity, question_text, resolve_procedure
+from actions.context import ASKED, candidates_of, entity, from_button, question_text, resolve_procedure
 from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
@@ -48,10 +48,19 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(response="utter_missing_card")
             return [SlotSet("procedure", None)]
         send(dispatcher, answer_procedure(card, aspect))
-        if says_foreigner(question_text(tracker)):
+        if self._newly_about_a_foreign_party(tracker, card.id):
             point_to_foreign_variant(dispatcher, card.name)
         offer_resume(dispatcher, tracker)
         return [SlotSet("procedure", card.id)]
+
+    @staticmethod
+    def _newly_about_a_foreign_party(tracker: Tracker, card_id: str) -> bool:
+        """Whether the citizen's question names a foreign party: a typed one, or
+        the one a button answered when it brings a card up first (an aspect's
+        button on the card in focus does not repeat the pointer)."""
+        if from_button(tracker) and tracker.get_slot("procedure") == card_id:
+            return False
+        return says_foreigner(question_text(tracker))
 
     @staticmethod
     def _ask_which(dispatcher: CollectingDispatcher, candidates: list[dict], aspect: str | None) -> None:

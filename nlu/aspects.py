@@ -155,9 +155,9 @@ def detect_aspect(text: str) -> str | None:
 
 
 def asked_aspects(text: str) -> frozenset[str]:
-    """Every aspect a strong cue in the message names ("hồ sơ gồm gì, lệ phí bao
-    nhiêu" asks documents and fees): a question about two or more aspects of a
-    procedure is a question about a procedure, whatever story comes before it."""
+    """Every aspect a strong cue in ``text`` names ("hồ sơ gồm gì, lệ phí bao
+    nhiêu" asks documents and fees). Give it what a message asks, not its
+    story (``nlu.matcher.asked_part``): "qua đời tại nhà" asks nothing."""
     normalized = normalize(text)
     return frozenset(aspect for aspect, pattern in _STRONG.items() if pattern.search(normalized))
 

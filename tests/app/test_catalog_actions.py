@@ -198,3 +198,28 @@ def test_no_pointer_when_the_question_before_the_button_names_no_foreign_party(w
     chosen.events.insert(0, {"event": "user", "text": "đăng ký kết hôn ở đâu", "parse_data": {}})
     messages, _ = run(chosen)
     assert messages and all(m.get("response") != "utter_foreign_variant" for m in messages)
+
+
+def test_an_aspect_button_on_the_card_in_focus_does_not_repeat_the_pointer(with_foreign_variant):
+    """The card's follow-up buttons ("Lệ phí") send the same card again: the
+    citizen has been told of the other procedure already."""
+    fees = tracker(
+        '/ask_procedure{"procedure": "ket-hon", "aspect": "fees"}',
+        [],
+        {"procedure": "ket-hon", "aspect": "fees"},
+        cards=_MARRIAGE,
+        procedure="ket-hon",
+    )
+    fees.events.insert(0, {"event": "user", "text": "lấy chồng Hàn Quốc thì làm giấy tờ gì", "parse_data": {}})
+    messages, _ = run(fees)
+    assert messages and all(m.get("response") != "utter_foreign_variant" for m in messages)
+
+
+def test_the_question_behind_several_buttons_is_the_last_one_typed(with_foreign_variant):
+    chosen = tracker('/ask_procedure{"procedure": "ket-hon"}', [], {"procedure": "ket-hon"}, cards=_MARRIAGE)
+    chosen.events[:0] = [
+        {"event": "user", "text": "lấy chồng Hàn Quốc thì làm giấy tờ gì", "parse_data": {}},
+        {"event": "user", "text": "/help", "parse_data": {}},
+    ]
+    messages, _ = run(chosen)
+    assert any(m.get("response") == "utter_foreign_variant" for m in messages)

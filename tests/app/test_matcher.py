@@ -1,6 +1,7 @@
 """The procedure matcher over the real seed cards."""
 
 import math
+import unicodedata
 from dataclasses import replace
 
 import pytest
@@ -25,6 +26,7 @@ from nlu.matcher import (
     EverydayText,
     Match,
     Matcher,
+    asked_part,
     asking_sentence,
     card_text,
     features,
@@ -38,6 +40,7 @@ from nlu.matcher import (
     names_said_card,
     question_frames,
     request_features,
+    word_count,
 )
 from tests.bench import shipped_catalog
 
@@ -813,7 +816,7 @@ def test_a_story_before_a_question_about_two_aspects_names_its_card_under_the_ca
     match = national.match(_STORY_THEN_TWO_ASPECTS)
     best = match.procedures[0]
     assert best.id == "khai-tu" and BEST_CARD_SCORE <= best.score < CARD_SCORE
-    assert match.asks == {"documents", "where"}  # the asking sentence's, not the story's "thời gian"
+    assert match.asks == {"documents", "where"}  # the question's, not the story's "thời gian"
     assert names_best_card(match, match.best_entry, _ASK)
 
 
@@ -829,7 +832,7 @@ def _asked(**changes) -> Match:
         (),
         best_entry=0.22,
         asks=frozenset({"documents", "fees"}),
-        words=ASKED_MIN_WORDS,
+        word_count=ASKED_MIN_WORDS,
     )
     return replace(asked, **changes)
 
@@ -839,7 +842,9 @@ def _asked(**changes) -> Match:
     [
         (_asked(), True),
         (_asked(asks=frozenset({"fees"})), False),  # one aspect: "giá bao nhiêu" asks about anything
-        (_asked(words=ASKED_MIN_WORDS - 1), False),  # a short question scoring this low is a weak match
+        (_asked(word_count=ASKED_MIN_WORDS - 1), False),  # a short question scoring this low is a weak match
+        (_asked(everyday=Candidate("life-insurance", 0.27)), False),  # an everyday matter is as likely
+        (_asked(everyday=Candidate("life-insurance", 0.28 / ASKED_MARGIN - 0.001)), True),
         (_asked(best_entry=0.29), False),  # an entry without a card is better
         (_asked(procedures=(Candidate("a", 0.28), Candidate("b", 0.28 / ASKED_MARGIN + 0.001))), False),  # close
         (_asked(procedures=(Candidate("a", BEST_CARD_SCORE - 0.01),), best_entry=0.1), False),  # too weak
@@ -862,3 +867,28 @@ def test_a_short_question_about_two_aspects_of_something_else_is_not_named_by_wh
     match = national.match(text)
     assert len(match.asks) >= 2
     assert not names_asked_card(match)
+
+
+def test_what_a_message_asks_is_every_question_it_ends_with():
+    story = "Tôi mở quán cơm ở chợ được hai năm, nay muốn đăng ký cho đàng hoàng. "
+    assert asked_part(story + "Cần hồ sơ gì? Lệ phí bao nhiêu? Mấy ngày thì có giấy ạ?") == (
+        "Cần hồ sơ gì? Lệ phí bao nhiêu? Mấy ngày thì có giấy ạ?"
+    )
+    assert asked_part(story + "Xin hỏi cần hồ sơ gì. Em cảm ơn") == "Xin hỏi cần hồ sơ gì."
+    assert asked_part("đăng ký hộ kinh doanh cần gì") == "đăng ký hộ kinh doanh cần gì"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Con tôi chuẩn bị vào lớp 1, hồ sơ nhập học gồm những gì?", 13),
+        ("Ngày 15/03/2024 tôi nộp 2.000.000 đồng, số 0912.345.678", 5),  # numbers are not words
+    ],
+)
+def test_word_count(text, count):
+    assert word_count(text) == count
+
+
+def test_word_count_reads_decomposed_text_as_composed():
+    text = "Con tôi chuẩn bị vào lớp 1, hồ sơ nhập học gồm những gì và nộp ở đâu?"
+    assert word_count(unicodedata.normalize("NFD", text)) == word_count(text)
