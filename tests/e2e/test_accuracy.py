@@ -29,6 +29,9 @@ def test_life_event_accuracy(procedures):
     # generic words ("sinh con") now weigh less, and a weak life event must
     # beat the best catalog entry (docs/evaluation.md). Measured 0.82.
     assert procedures["life_event"]["overall"][0] >= 0.78
+    # Named is not answered: a life-event question the classifier hears as a
+    # procedure question, naming a card too, gets the card. Measured 0.70.
+    assert procedures["life_event_answered"]["overall"][0] >= 0.66
 
 
 def test_procedures_without_a_card_find_their_entry_and_never_an_unrelated_card():
