@@ -50,6 +50,9 @@ class ActionAnswerProcedure(Action):
         send(dispatcher, answer_procedure(card, aspect))
         if self._newly_about_a_foreign_party(tracker, card.id):
             point_to_foreign_variant(dispatcher, card.name)
+        life_event = entity(tracker, "life_event")
+        if life_event and not from_button(tracker):
+            _point_to_life_event(dispatcher, life_event, card.id)
         offer_resume(dispatcher, tracker)
         return [SlotSet("procedure", card.id)]
 
@@ -112,6 +115,20 @@ def _ask_for_procedure(dispatcher: CollectingDispatcher) -> None:
     events = sorted((c for c in store.current_cards() if isinstance(c, LifeEventCard)), key=lambda c: c.name)
     buttons = [{"title": c.name, "payload": payload("life_event", life_event=c.id)} for c in events]
     dispatcher.utter_message(response="utter_ask_which_procedure", buttons=buttons)
+
+
+def _point_to_life_event(dispatcher: CollectingDispatcher, life_event_id: str, card_id: str) -> None:
+    """A procedure question that also names a life event ("bố em mới mất thì
+    làm giấy tờ gì") is answered with the card; the life event's other
+    procedures are one button away."""
+    card = store.current_card("life_event", life_event_id)
+    if not isinstance(card, LifeEventCard):
+        return
+    procedures = {step.procedure for step in card.steps}
+    if card_id not in procedures or len(procedures) < 2:
+        return
+    button = {"title": "Xem các việc cần làm", "payload": payload("life_event", life_event=card.id)}
+    dispatcher.utter_message(response="utter_life_event_pointer", name=card.name, buttons=[button])
 
 
 def _answer_life_event(dispatcher: CollectingDispatcher, life_event_id: str) -> list[dict]:

@@ -149,3 +149,28 @@ def test_an_edit_is_answered_from_the_next_message(cards):
     assert "(đã sửa)" in run(ActionAnswerProcedure(), asked)[0][0]["text"]
     store.save_card(card.model_copy(update={"time": "Ngay trong ngày (sửa lần hai)"}), author="bien.tap")
     assert "(sửa lần hai)" in run(ActionAnswerProcedure(), asked)[0][0]["text"]
+
+
+def test_a_card_that_also_names_a_life_event_points_to_the_life_events_other_procedures(cards):
+    """ "bố em mới mất thì làm giấy tờ gì": the death registration answers, and
+    the rest of what a death asks for (the funeral allowance…) is a button away."""
+    named = {"procedure": "khai-tu", "life_event": "nguoi-than-qua-doi"}
+    messages, slots = run(ActionAnswerProcedure(), tracker("bố em mới mất thì làm giấy tờ gì", [], named))
+    assert messages[0]["text"].startswith("Đăng ký khai tử")
+    pointer = next(m for m in messages if m.get("response") == "utter_life_event_pointer")
+    assert pointer["name"] == "Người thân qua đời"
+    assert [b["payload"] for b in pointer["buttons"]] == ['/life_event{"life_event": "nguoi-than-qua-doi"}']
+    assert slots == {"procedure": "khai-tu"}
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("khai tử ở đâu", {"procedure": "khai-tu"}),  # no life event named
+        ("bố em mới mất, làm hộ chiếu", {"procedure": "ho-chieu", "life_event": "nguoi-than-qua-doi"}),  # not its step
+        ('/ask_procedure{"procedure": "khai-tu"}', {"procedure": "khai-tu", "life_event": "nguoi-than-qua-doi"}),
+    ],
+)
+def test_no_life_event_pointer_without_a_life_event_it_belongs_to_or_after_a_button(cards, text, named):
+    messages, _ = run(ActionAnswerProcedure(), tracker(text, [], named))
+    assert messages and all(m.get("response") != "utter_life_event_pointer" for m in messages)
