@@ -135,6 +135,35 @@ def as_bodies(events: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[by
     )
 
 
+# One well-formed text message per platform, always tried: whether random
+# bodies happen to reach Rasa is chance (about one in thirty for Zalo Bot).
+WELL_FORMED = {
+    "zalo_oa": {
+        "app_id": APP_ID,
+        "event_name": "user_send_text",
+        "timestamp": str(NOW_MS),
+        "sender": {"id": "1"},
+        "recipient": {"id": "388613280878808645"},
+        "message": {"text": "xin chào", "msg_id": "m1"},
+    },
+    "zalo_bot": {
+        "ok": True,
+        "result": {
+            "event_name": "message.text.received",
+            "message": {"chat": {"id": "1", "chat_type": "PRIVATE"}, "text": "xin chào", "message_id": "m1", "date": 0},
+        },
+    },
+    "telegram": {
+        "update_id": 9,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "text": "xin chào",
+            "from": {"id": 1, "is_bot": False, "first_name": "A"},
+        },
+    },
+}
 bodies = {
     "zalo_oa": as_bodies(zalo_oa_events),
     "zalo_bot": as_bodies(zalo_bot_events | zalo_bot_events.map(lambda update: update["result"])),
@@ -182,6 +211,7 @@ async def test_no_body_makes_a_webhook_fail(case: PlatformCase, tmp_path) -> Non
             @example(body=b'{"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "no chat"}}')
             @example(body=b'{"update_id": 2, "callback_query": {"id": "q", "chat_instance": "c", "data": "/x"}}')
             @example(body=b'{"update_id": 3, "message": {"message_id": 1, "date": 0, "chat": {"id": 1}, "text": {}}}')
+            @example(body=json.dumps(WELL_FORMED[case.name]).encode())
             def answers_every_body(body: bytes) -> None:
                 delivery = server.post(body, authenticated(case, body))
                 assert asyncio.run_coroutine_threadsafe(delivery, loop).result().status_code in ANSWERED
@@ -190,4 +220,4 @@ async def test_no_body_makes_a_webhook_fail(case: PlatformCase, tmp_path) -> Non
     finally:
         logging.getLogger("channels.background").removeHandler(failures)
     assert [record.getMessage() for record in failures.records] == []
-    assert server.agent.messages  # the shapes are close enough to the platform's for many to reach Rasa
+    assert "xin chào" in server.agent.texts  # the well-formed message went all the way, as the others could
