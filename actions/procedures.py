@@ -90,9 +90,10 @@ def decide_reply(tracker: Tracker) -> tuple[Reply, str]:
     procedure_id = resolve_procedure(tracker)
     if life_event and not named:
         return "life_event", life_event
-    if life_event and procedure_id in (None, ASKED):
-        # A procedure question that also fits a life event: the NLU named the
-        # card as the best match of all (cards and catalog), so answer it.
+    if life_event and procedure_id in (None, ASKED) and named in _procedures_of(life_event):
+        # A procedure question that also fits a life event the card belongs
+        # to: the NLU named the card as the best match of all (cards and
+        # catalog), and the life event agrees, so answer it.
         procedure_id = named
     if not named and (entity(tracker, "catalog_code") or beaten_by_catalog(tracker)):
         return "without_card", ""
@@ -122,13 +123,17 @@ def _point_to_life_event(dispatcher: CollectingDispatcher, life_event_id: str, c
     làm giấy tờ gì") is answered with the card; the life event's other
     procedures are one button away."""
     card = store.current_card("life_event", life_event_id)
-    if not isinstance(card, LifeEventCard):
+    procedures = _procedures_of(life_event_id)
+    if not isinstance(card, LifeEventCard) or card_id not in procedures or len(procedures) < 2:
         return
-    procedures = {step.procedure for step in card.steps}
-    if card_id not in procedures or len(procedures) < 2:
-        return
-    button = {"title": "Xem các việc cần làm", "payload": payload("life_event", life_event=card.id)}
+    button = {"title": "Xem các việc cần làm", "payload": payload("life_event", life_event=life_event_id)}
     dispatcher.utter_message(response="utter_life_event_pointer", name=card.name, buttons=[button])
+
+
+def _procedures_of(life_event_id: str) -> set[str]:
+    """The procedure cards a life event lists as its steps."""
+    card = store.current_card("life_event", life_event_id)
+    return {step.procedure for step in card.steps} if isinstance(card, LifeEventCard) else set()
 
 
 def _answer_life_event(dispatcher: CollectingDispatcher, life_event_id: str) -> list[dict]:

@@ -86,6 +86,13 @@ def test_the_choice_answers_the_aspect_the_unsure_question_asked(cards):
             {"procedure": "khai-sinh", "life_event": "sinh-con"},
             ("card", "khai-sinh"),
         ),
+        # Named with a life event it is no step of ("hồ sơ xin việc gồm những gì": certified
+        # copies, and work and insurance): the two disagree, so the card is asked about.
+        (
+            [{"id": "chung-thuc-ban-sao", "score": 0.4}],
+            {"procedure": "chung-thuc-ban-sao", "life_event": "viec-lam-bao-hiem"},
+            ("ask_which", ""),
+        ),
         ([], {"life_event": "sinh-con"}, ("life_event", "sinh-con")),
         ([], {}, ("ask_procedure", "")),
     ],
