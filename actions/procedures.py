@@ -90,7 +90,7 @@ def decide_reply(tracker: Tracker) -> tuple[Reply, str]:
     procedure_id = resolve_procedure(tracker)
     if life_event and not named:
         return "life_event", life_event
-    if life_event and procedure_id in (None, ASKED) and named in _procedures_of(life_event):
+    if life_event and procedure_id in (None, ASKED) and named in _procedures_of(_life_event_card(life_event)):
         # A procedure question that also fits a life event the card belongs
         # to: the NLU named the card as the best match of all (cards and
         # catalog), and the life event agrees, so answer it.
@@ -122,23 +122,27 @@ def _point_to_life_event(dispatcher: CollectingDispatcher, life_event_id: str, c
     """A procedure question that also names a life event ("bố em mới mất thì
     làm giấy tờ gì") is answered with the card; the life event's other
     procedures are one button away."""
-    card = store.current_card("life_event", life_event_id)
-    procedures = _procedures_of(life_event_id)
-    if not isinstance(card, LifeEventCard) or card_id not in procedures or len(procedures) < 2:
+    card = _life_event_card(life_event_id)
+    procedures = _procedures_of(card)
+    if card is None or card_id not in procedures or len(procedures) < 2:
         return
     button = {"title": "Xem các việc cần làm", "payload": payload("life_event", life_event=life_event_id)}
     dispatcher.utter_message(response="utter_life_event_pointer", name=card.name, buttons=[button])
 
 
-def _procedures_of(life_event_id: str) -> set[str]:
-    """The procedure cards a life event lists as its steps."""
+def _life_event_card(life_event_id: str) -> LifeEventCard | None:
     card = store.current_card("life_event", life_event_id)
-    return {step.procedure for step in card.steps} if isinstance(card, LifeEventCard) else set()
+    return card if isinstance(card, LifeEventCard) else None
+
+
+def _procedures_of(card: LifeEventCard | None) -> set[str]:
+    """The procedure cards a life event lists as its steps."""
+    return {step.procedure for step in card.steps} if card is not None else set()
 
 
 def _answer_life_event(dispatcher: CollectingDispatcher, life_event_id: str) -> list[dict]:
-    card = store.current_card("life_event", life_event_id)
-    if not isinstance(card, LifeEventCard):
+    card = _life_event_card(life_event_id)
+    if card is None:
         _ask_for_procedure(dispatcher)
         return []
     names = {c.id: c.name for c in store.current_cards() if isinstance(c, ProcedureCard)}
