@@ -214,9 +214,10 @@ class Match:
     everyday: Candidate | None = None  # the everyday matter that best explains the message
     said: frozenset[str] = frozenset()  # the cards whose official name the asking sentence says (``names_said_card``)
     # The best entry without a card that counts against the best card when the
-    # asking sentence says its name (``stands_by_name``): every entry, but those
-    # for people abroad (``for_abroad``: "Đăng ký kết hôn giữa công dân Việt Nam
-    # … ở nước ngoài") when the message says nothing abroad (``says_abroad``).
+    # asking sentence says its name (``stands_by_name``): those whose head the
+    # message says too, but not those for people abroad (``for_abroad``: "Đăng
+    # ký kết hôn giữa công dân Việt Nam … ở nước ngoài") when the message says
+    # nothing abroad (``says_abroad``); every entry when it does.
     rival_entry: float | None = None  # None: ``best_entry``
     asks: frozenset[str] = frozenset()  # the aspects its questions ask (``asked_part``, ``nlu.aspects.asked_aspects``)
     word_count: int = 0  # the message's words (``word_count``): numbers and codes do not count
@@ -358,11 +359,12 @@ def request_features(text: str) -> set[str]:
     return set(features(asking)) if asking else set()
 
 
-# A card whose name a question says outranks an entry for people abroad when
-# nothing abroad is said, down to this share of the entry's score. On the dev
-# sets the card was right at 0.74 and 0.89; the review's questions about a
-# country ``_ABROAD`` does not know scored 0.57 to 0.67.
-_ABROAD_SHARE = 0.7
+# A card whose name a question says outranks an entry whose name the question
+# does not say, or one for people abroad when nothing abroad is said, down to
+# this share of the entry's score. Chosen for those abroad: on the dev sets
+# the card was right at 0.74 and 0.89; the review's questions about a country
+# ``_ABROAD`` does not know scored 0.57 to 0.67.
+_RIVAL_SHARE = 0.7
 
 
 def asking_sentence(text: str) -> str | None:
@@ -520,6 +522,7 @@ class Matcher:
         ]
         self._official_names = [(card, f" {name} ") for card, name in names if name]
         self._for_abroad = np.array([for_abroad(entry.name) for entry in self._catalog], dtype=bool)
+        self._head_words, self._head_sizes, self._head_vocabulary = _head_words(self._catalog)
         self._in_bm25 = np.array([not feat.startswith("c:") for feat in self._feature_names], dtype=bool)
         frames = question_frames(self._cards, phrase_features[: len(self._cards)])
         self._frame = np.array([feat in frames for feat in self._feature_names], dtype=bool)
@@ -629,7 +632,7 @@ class Matcher:
         said = self._names_said(asking_sentence(text) or text)
         rival = best_entry
         if procedures and procedures[0].id in said and not says_abroad(text):
-            rival = self._rival_at_home(scores, procedures[0].score, best_entry)
+            rival = self._rival_of_name_said(scores, procedures[0].score, best_entry, text)
         match = Match(
             procedures=procedures,
             life_events=self._top_cards(scores, "life_event", limit),
@@ -643,16 +646,29 @@ class Matcher:
         )
         return replace(match, catalog=self._top_catalog(scores, limit, match))
 
-    def _rival_at_home(self, scores: np.ndarray, card: float, best_entry: float) -> float:
+    def _rival_of_name_said(self, scores: np.ndarray, card: float, best_entry: float, text: str) -> float:
         """The best entry without a card that counts against a card whose name a
-        message says, when it says nothing abroad: entries for people abroad or
-        foreigners do not, unless the card scores under ``_ABROAD_SHARE`` of the
-        best (then a place abroad ``says_abroad`` does not know is likelier:
-        "… tạm trú tại Ý")."""
-        if card < best_entry * _ABROAD_SHARE:
+        message ``text`` says, when it says nothing abroad: only the entries whose
+        head the message says too (``_heads_said``: "xóa đăng ký thường trú" is
+        another procedure than "đăng ký thường trú"; "đăng ký thường trú đối với
+        người chưa thành niên" only shares a qualifier with "Khai báo thông tin về
+        cư trú đối với người chưa đủ điều kiện đăng ký thường trú"), and none for
+        people abroad or foreigners. Unless the card scores under ``_RIVAL_SHARE``
+        of the best: then every entry counts (a place abroad ``says_abroad`` does
+        not know is likelier: "… tạm trú tại Ý")."""
+        if card < best_entry * _RIVAL_SHARE:
             return best_entry
-        entries = scores[len(self._cards) : self._procedures_end][~self._covered & ~self._for_abroad]
+        rivals = ~self._covered & ~self._for_abroad & self._heads_said(text)
+        entries = scores[len(self._cards) : self._procedures_end][rivals]
         return round(float(entries.max()), 4) if entries.size else 0.0
+
+    def _heads_said(self, text: str) -> np.ndarray:
+        """Which entries' heads (``catalog_phrases``) the message says: all their
+        words, in any reading of its shorthand."""
+        words = {word for reading in readings(text) for word in reading.split()}
+        columns = [self._head_vocabulary[w] for w in words if w in self._head_vocabulary]
+        present = np.asarray(self._head_words[:, columns].sum(axis=1)).ravel()
+        return present == self._head_sizes
 
     def _names_said(self, text: str) -> frozenset[str]:
         """The procedure cards whose official name (without its aside) ``text``
@@ -799,6 +815,19 @@ def question_frames(cards: list[CardText], phrase_features: list[list[dict[str, 
         for feat in {f for phrase in questions for f in phrase}:
             users[feat] += 1
     return {feat for feat, count in users.items() if count >= _FRAME_SHARE * len(procedures)}
+
+
+def _head_words(catalog: list[CatalogText]) -> tuple[sparse.csc_matrix, np.ndarray, dict[str, int]]:
+    """Each entry's head words (normalised) as an entries × words 0/1 matrix,
+    how many each head has, and the words' columns."""
+    vocabulary: dict[str, int] = {}
+    pairs = []
+    for i, entry in enumerate(catalog):
+        for word in set(normalize(catalog_phrases(entry.name)[-1]).split()):
+            pairs.append((i, vocabulary.setdefault(word, len(vocabulary))))
+    rows, cols = _index_pairs(pairs)
+    matrix = sparse.csc_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(catalog), len(vocabulary)))
+    return matrix, np.asarray(matrix.sum(axis=1)).ravel(), vocabulary
 
 
 def _index_pairs(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -724,6 +724,7 @@ def test_an_entry_for_those_abroad_does_not_count_against_a_name_said_when_nothi
         "Thủ tục ghi chú đăng ký kết hôn đã làm ở nước ngoài vào sổ hộ tịch như thế nào?",
         "Đăng ký thay đổi nội dung đăng ký thành lập doanh nghiệp thế nào?",
         "Đăng ký xe rồi có phải nộp lệ phí trước bạ không?",
+        "Xóa đăng ký thường trú cần giấy tờ gì?",
     ],
 )
 def test_a_name_said_does_not_outrank_another_procedure_asked_about(national, question):
@@ -732,6 +733,18 @@ def test_a_name_said_does_not_outrank_another_procedure_asked_about(national, qu
     assert match.procedures[0].id in match.said
     assert match.rival_entry > match.procedures[0].score
     assert not names_said_card(match, _ASK)
+
+
+def test_an_entry_whose_name_is_not_said_does_not_count_against_a_name_said(national):
+    """ "Khai báo thông tin về cư trú đối với người chưa đủ điều kiện đăng ký
+    thường trú" shares the card's name and "đối với người chưa" with the
+    question, but the question does not say what the entry does ("khai báo")."""
+    match = national.match(
+        "Cho hỏi đăng ký thường trú đối với người chưa thành niên thì có cần cha mẹ đồng ý bằng văn bản không?"
+    )
+    assert match.procedures[0].id == "thuong-tru" and "thuong-tru" in match.said
+    assert match.catalog[0].card is None and match.best_entry > match.procedures[0].score > match.rival_entry
+    assert names_said_card(match, _ASK)
 
 
 @pytest.mark.parametrize(
