@@ -15,7 +15,7 @@ from actions.responses import send
 from knowledge import catalog_store, store
 from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
 from knowledge.unanswered import ABSTENTIONS, record_unanswered
-from nlu.matcher import CONFIDENT_SCORE, CatalogText, codes_by_name, is_confident, sibling_key
+from nlu.matcher import CANDIDATE_SCORE, CONFIDENT_SCORE, CatalogText, codes_by_name, is_confident, sibling_key
 from settings import get_settings
 
 
@@ -112,7 +112,28 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
     ):
         return
     aspect = entity(tracker, "aspect")
-    send(dispatcher, ask_which_of([_choice(c, aspect) for c in candidates[:3]]))
+    send(dispatcher, ask_which_of(choices(candidates[:3], aspect)))
+
+
+def likeliest(tracker: Tracker, count: int = 3) -> list[dict]:
+    """What an unsure match offers, best first: the card candidates and, ranked
+    among them by score, the catalog entries without a card that score what a card
+    must to be offered (``CANDIDATE_SCORE``). "Mất bằng lái xe thì làm lại thế
+    nào" names the licence renewal card, unsure; "Cấp lại giấy phép lái xe", with
+    no card, is the other likely answer. The card the NLU named stays first."""
+    cards = [{"card": c["id"], "name": c["id"], "score": c["score"]} for c in candidates_of(tracker)]
+    entries = [c for c in catalog_candidates(tracker) if c.get("card") is None and c["score"] >= CANDIDATE_SCORE]
+    ranked = sorted([*cards, *entries], key=lambda c: -c["score"])
+    named = entity(tracker, "procedure")
+    if named:
+        ranked.sort(key=lambda c: c.get("card") != named)
+    return ranked[:count]
+
+
+def choices(candidates: list[dict], aspect: str | None) -> list[tuple[str, str]]:
+    """(payload, name) of each card (carrying the ``aspect`` asked, as ``ask_which``'s
+    buttons do) or catalog entry, for ``ask_which_of``."""
+    return [_choice(c, aspect) for c in candidates]
 
 
 def _abstain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -59,6 +59,41 @@ def test_an_unsure_match_asks_which_never_answers_a_card(cards):
     assert slots == {}
 
 
+def _with_catalog(asked: Tracker, *entries: tuple[str, str, float]) -> Tracker:
+    asked.latest_message["catalog_candidates"] = [
+        {"code": code, "name": name, "score": score, "card": None} for code, name, score in entries
+    ]
+    return asked
+
+
+def test_an_unsure_match_offers_the_likely_procedure_without_a_card_too(cards):
+    """ "Mất bằng lái" names the renewal card, unsure; the reissue has no card."""
+    asked = tracker(
+        "mất bằng lái xe thì làm lại thế nào", [{"id": "doi-gplx", "score": 0.49}], {"procedure": "doi-gplx"}
+    )
+    asked = _with_catalog(
+        asked, ("3.000348", "Cấp lại giấy phép lái xe", 0.5), ("3.000346", "Cấp giấy phép lái xe", 0.45)
+    )
+    messages, slots = run(ActionAnswerProcedure(), asked)
+    buttons = messages[0]["buttons"]
+    assert messages[0]["text"] == "Dạ, anh/chị hỏi về thủ tục nào dưới đây ạ?"
+    assert [b["payload"] for b in buttons[:3]] == [
+        '/ask_procedure{"procedure": "doi-gplx"}',  # named by the NLU: first, though it scores less
+        '/ask_procedure{"catalog_code": "3.000348"}',
+        '/ask_procedure{"catalog_code": "3.000346"}',
+    ]
+    assert buttons[0]["title"] == store.current_card("procedure", "doi-gplx").name
+    assert slots == {}
+
+
+def test_an_unsure_match_offers_only_cards_when_no_entry_scores_as_a_card_must(cards):
+    candidates = [{"id": "khai-sinh", "score": 0.41}, {"id": "khai-tu", "score": 0.40}]
+    asked = _with_catalog(tracker("giấy tờ", candidates), ("1.004884", "Thủ tục đăng ký lại khai sinh", 0.29))
+    messages, _ = run(ActionAnswerProcedure(), asked)
+    assert messages[0]["text"].startswith("Dạ, có phải anh/chị hỏi về")
+    assert "catalog_code" not in str(messages[0]["buttons"])
+
+
 def test_the_choice_answers_the_aspect_the_unsure_question_asked(cards):
     candidates = [{"id": "khai-tu", "score": 0.3}]
     asked = tracker("mẹ tôi mất đã gần 20 ngày, đăng ký khai tử trễ có phải nộp lệ phí không", candidates)

@@ -55,3 +55,14 @@ def test_a_question_about_nothing_known_is_not_answered_with_a_card(chat):
 def test_a_catalog_choice_button_answers_that_entry(chat):
     answer = texts(chat.say('/ask_procedure{"catalog_code": "2.000293"}'))
     assert "2.000293" in answer and "ABTC" in answer
+
+
+def test_an_unsure_card_is_offered_beside_the_likely_procedure_without_a_card(chat):
+    """A lost licence names the renewal card, unsure: the reissue, which has no
+    card, is offered beside it, and its button answers the catalog's facts."""
+    replies = chat.say("mất bằng lái xe thì làm lại thế nào")
+    titles = button_titles(replies)
+    assert "Cấp lại giấy phép lái xe" in titles and "Cấp đổi giấy phép lái xe" in titles
+    assert "rà soát ngày" not in texts(replies)  # asked, not answered
+    answer = texts(chat.say('/ask_procedure{"catalog_code": "3.000348"}'))
+    assert "3.000348" in answer
