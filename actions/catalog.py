@@ -13,9 +13,18 @@ from actions.context import candidates_of, entity
 from actions.handoff import offer_person, said_before_this_message
 from actions.responses import send
 from knowledge import catalog_store, store
-from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, payload
+from knowledge.answers import CatalogFacts, answer_catalog_entry, ask_which_of, card_choice, payload
+from knowledge.schema import ProcedureCard
 from knowledge.unanswered import ABSTENTIONS, record_unanswered
-from nlu.matcher import CANDIDATE_SCORE, CONFIDENT_SCORE, CatalogText, codes_by_name, is_confident, sibling_key
+from nlu.matcher import (
+    CANDIDATE_SCORE,
+    CARD_PREFERENCE,
+    CONFIDENT_SCORE,
+    CatalogText,
+    codes_by_name,
+    is_confident,
+    sibling_key,
+)
 from settings import get_settings
 
 
@@ -112,28 +121,41 @@ def answer_without_card(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
     ):
         return
     aspect = entity(tracker, "aspect")
-    send(dispatcher, ask_which_of(choices(candidates[:3], aspect)))
+    send(dispatcher, ask_which_of([_choice(c, aspect) for c in candidates[:3]]))
 
 
-def likeliest(tracker: Tracker, count: int = 3) -> list[dict]:
-    """What an unsure match offers, best first: the card candidates and, ranked
-    among them by score, the catalog entries without a card that score what a card
-    must to be offered (``CANDIDATE_SCORE``). "Mất bằng lái xe thì làm lại thế
-    nào" names the licence renewal card, unsure; "Cấp lại giấy phép lái xe", with
-    no card, is the other likely answer. The card the NLU named stays first."""
-    cards = [{"card": c["id"], "name": c["id"], "score": c["score"]} for c in candidates_of(tracker)]
-    entries = [c for c in catalog_candidates(tracker) if c.get("card") is None and c["score"] >= CANDIDATE_SCORE]
-    ranked = sorted([*cards, *entries], key=lambda c: -c["score"])
+def likeliest(tracker: Tracker, aspect: str | None, count: int = 3) -> list[tuple[str, str]]:
+    """What an unsure match offers, best first, as (payload, name): the card
+    candidates and, ranked among them by score, the catalog entries without a card
+    that come close to the best card (``CARD_PREFERENCE``, the margin within which
+    the NLU names a card over an entry) from ``CANDIDATE_SCORE`` up. "Mất bằng lái
+    xe thì làm lại thế nào" names the licence renewal card, unsure; "Cấp lại giấy
+    phép lái xe", with no card, scores as much. The card the NLU named stays first;
+    an entry of the same name as a card's code is that card."""
+    cards = [(c["score"], c["id"], card) for c in candidates_of(tracker) if (card := _procedure_card(c["id"]))]
+    if not cards:
+        return []
+    floor = max(CANDIDATE_SCORE, cards[0][0] * CARD_PREFERENCE)
+    covered = _codes_of_cards()
+    entries = [
+        (c["score"], c["code"], c["name"])
+        for c in catalog_candidates(tracker)
+        if c.get("card") is None and c["score"] >= floor and covered.isdisjoint([c["code"], *c.get("siblings", [])])
+    ]
     named = entity(tracker, "procedure")
-    if named:
-        ranked.sort(key=lambda c: c.get("card") != named)
-    return ranked[:count]
+    options = [(score, card_id != named, card_choice(card_id, aspect), card.name) for score, card_id, card in cards]
+    options += [(score, True, payload("ask_procedure", catalog_code=code), name) for score, code, name in entries]
+    options.sort(key=lambda o: (o[1], -o[0]))
+    return [(choice, name) for _, _, choice, name in options[:count]]
 
 
-def choices(candidates: list[dict], aspect: str | None) -> list[tuple[str, str]]:
-    """(payload, name) of each card (carrying the ``aspect`` asked, as ``ask_which``'s
-    buttons do) or catalog entry, for ``ask_which_of``."""
-    return [_choice(c, aspect) for c in candidates]
+def _procedure_card(card_id: str) -> ProcedureCard | None:
+    card = store.current_card("procedure", card_id)
+    return card if isinstance(card, ProcedureCard) else None
+
+
+def _codes_of_cards() -> set[str]:
+    return {code for card in store.current_cards() if isinstance(card, ProcedureCard) for code in card.codes}
 
 
 def _abstain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -154,6 +176,5 @@ def _choice(candidate: dict, aspect: str | None) -> tuple[str, str]:
     card_id = candidate.get("card")
     if card_id is not None:
         card = store.current_card("procedure", card_id)
-        asked = {"aspect": aspect} if aspect else {}
-        return payload("ask_procedure", procedure=card_id, **asked), card.name if card else candidate["name"]
+        return card_choice(card_id, aspect), card.name if card else candidate["name"]
     return payload("ask_procedure", catalog_code=candidate["code"]), candidate["name"]

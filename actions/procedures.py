@@ -8,12 +8,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import answer_without_card, beaten_by_catalog, choices, likeliest, point_to_foreign_variant
+from actions.catalog import answer_without_card, beaten_by_catalog, likeliest, point_to_foreign_variant
 from actions.context import ASKED, entity, from_button, question_text, resolve_procedure
 from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
-from knowledge.answers import answer_life_event, answer_procedure, ask_which, ask_which_of, payload
+from knowledge.answers import answer_life_event, answer_procedure, ask_which_choice, payload
 from knowledge.schema import LifeEventCard, ProcedureCard
 from nlu.abroad import says_foreigner
 from nlu.text import normalize
@@ -38,7 +38,7 @@ class ActionAnswerProcedure(Action):
             answer_without_card(dispatcher, tracker)
             return [SlotSet("procedure", None)]
         if reply == "ask_which":
-            self._ask_which(dispatcher, likeliest(tracker), aspect)
+            self._ask_which(dispatcher, likeliest(tracker, aspect))
             return []
         if reply == "ask_procedure":
             _ask_for_procedure(dispatcher)
@@ -66,18 +66,9 @@ class ActionAnswerProcedure(Action):
         return says_foreigner(question_text(tracker))
 
     @staticmethod
-    def _ask_which(dispatcher: CollectingDispatcher, candidates: list[dict], aspect: str | None) -> None:
-        """Which card, or, when a catalog entry is among the likeliest, which procedure."""
-        if any(c.get("card") is None for c in candidates):
-            send(dispatcher, ask_which_of(choices(candidates, aspect)))
-            return
-        pairs = []
-        for candidate in candidates:
-            card = store.current_card("procedure", candidate["card"])
-            if card is not None:
-                pairs.append((card.id, card.name))
-        if pairs:
-            send(dispatcher, ask_which(pairs, aspect))
+    def _ask_which(dispatcher: CollectingDispatcher, options: list[tuple[str, str]]) -> None:
+        if options:
+            send(dispatcher, ask_which_choice(options))
         else:
             _ask_for_procedure(dispatcher)
 

@@ -84,14 +84,22 @@ def answer_life_event(card: LifeEventCard, names: dict[str, str]) -> Answer:
 
 
 def ask_which(candidates: list[tuple[str, str]], aspect: str | None = None) -> Answer:
-    """Ask the citizen to choose when the match is unsure: (id, name) pairs.
+    """Ask the citizen to choose when the match is unsure: (id, name) pairs of cards.
     A button carries the ``aspect`` asked, so the choice answers the question
     ("lệ phí bao nhiêu?"), not only names the procedure."""
-    names = ", ".join(f'"{name}"' for _, name in candidates[:3])
+    return ask_which_choice([(card_choice(pid, aspect), name) for pid, name in candidates])
+
+
+def card_choice(card_id: str, aspect: str | None = None) -> str:
+    """The payload of a card's button, carrying the ``aspect`` asked."""
     asked = {"aspect": aspect} if aspect else {}
-    buttons = [
-        Button(short_title(name), payload("ask_procedure", procedure=pid, **asked)) for pid, name in candidates[:3]
-    ]
+    return payload("ask_procedure", procedure=card_id, **asked)
+
+
+def ask_which_choice(options: list[tuple[str, str]]) -> Answer:
+    """``ask_which`` for (payload, name) pairs: cards and catalog entries without a card."""
+    names = ", ".join(f'"{short_title(name)}"' for _, name in options[:3])
+    buttons = [Button(short_title(name), choice) for choice, name in options[:3]]
     buttons.append(Button("Không phải, thủ tục khác", payload("help")))
     return Answer(f"Dạ, có phải anh/chị hỏi về {names} không ạ?", buttons)
 

@@ -217,7 +217,8 @@ class Match:
     # asking sentence says its name (``stands_by_name``): those whose head the
     # message says too, but not those for people abroad (``for_abroad``: "Đăng
     # ký kết hôn giữa công dân Việt Nam … ở nước ngoài") when the message says
-    # nothing abroad (``says_abroad``); every entry when it does.
+    # nothing abroad (``says_abroad``); every entry when it does, or when the
+    # card scores under ``_RIVAL_SHARE`` of the best entry.
     rival_entry: float | None = None  # None: ``best_entry``
     asks: frozenset[str] = frozenset()  # the aspects its questions ask (``asked_part``, ``nlu.aspects.asked_aspects``)
     word_count: int = 0  # the message's words (``word_count``): numbers and codes do not count
@@ -668,7 +669,7 @@ class Matcher:
         words = {word for reading in readings(text) for word in reading.split()}
         columns = [self._head_vocabulary[w] for w in words if w in self._head_vocabulary]
         present = np.asarray(self._head_words[:, columns].sum(axis=1)).ravel()
-        return present == self._head_sizes
+        return (present == self._head_sizes) & (self._head_sizes > 0)
 
     def _names_said(self, text: str) -> frozenset[str]:
         """The procedure cards whose official name (without its aside) ``text``
