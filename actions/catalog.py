@@ -130,17 +130,17 @@ def likeliest(tracker: Tracker, aspect: str | None, count: int = 3) -> list[tupl
     that come close to the best card (``CARD_PREFERENCE``, the margin within which
     the NLU names a card over an entry) from ``CANDIDATE_SCORE`` up. "Mất bằng lái
     xe thì làm lại thế nào" names the licence renewal card, unsure; "Cấp lại giấy
-    phép lái xe", with no card, scores as much. The card the NLU named stays first;
-    an entry of the same name as a card's code is that card."""
+    phép lái xe", with no card, scores as much. The card the NLU named stays first.
+    (The same procedure as a card's at another level is the card's: the matcher
+    never lists it, ``nlu.matcher.cards_of_codes``.)"""
     cards = [(c["score"], c["id"], card) for c in candidates_of(tracker) if (card := _procedure_card(c["id"]))]
     if not cards:
         return []
     floor = max(CANDIDATE_SCORE, cards[0][0] * CARD_PREFERENCE)
-    covered = _codes_of_cards()
     entries = [
         (c["score"], c["code"], c["name"])
         for c in catalog_candidates(tracker)
-        if c.get("card") is None and c["score"] >= floor and covered.isdisjoint([c["code"], *c.get("siblings", [])])
+        if c.get("card") is None and c["score"] >= floor
     ]
     named = entity(tracker, "procedure")
     options = [(score, card_id != named, card_choice(card_id, aspect), card.name) for score, card_id, card in cards]
@@ -152,10 +152,6 @@ def likeliest(tracker: Tracker, aspect: str | None, count: int = 3) -> list[tupl
 def _procedure_card(card_id: str) -> ProcedureCard | None:
     card = store.current_card("procedure", card_id)
     return card if isinstance(card, ProcedureCard) else None
-
-
-def _codes_of_cards() -> set[str]:
-    return {code for card in store.current_cards() if isinstance(card, ProcedureCard) for code in card.codes}
 
 
 def _abstain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -433,6 +433,22 @@ def codes_by_name(catalog: Iterable[CatalogText], home_province: str | None) -> 
     return by_name
 
 
+def cards_of_codes(
+    card_codes: Mapping[str, str], by_code: Mapping[str, CatalogText], by_name: Mapping[str, list[str]]
+) -> dict[str, set[str]]:
+    """The cards that cover each code: a card's own codes, and the same procedure
+    at other levels (``codes_by_name``: "Cấp đổi thẻ căn cước (thực hiện tại cấp
+    tỉnh)" is the card's "… (thực hiện tại cấp trung ương)"), which must neither
+    outrank the card nor take a second button beside it."""
+    covering: dict[str, set[str]] = defaultdict(set)
+    for code, card_id in card_codes.items():
+        covering[code].add(card_id)
+        entry = by_code.get(code)
+        for sibling in by_name.get(sibling_key(entry.name), []) if entry else []:
+            covering[sibling].add(card_id)
+    return covering
+
+
 def find_codes(text: str) -> list[str]:
     """National procedure codes written in a message ("thủ tục 1.001193")."""
     return _CODE.findall(text)
@@ -543,13 +559,14 @@ class Matcher:
         procedures = {card.id: i for i, card in enumerate(self._cards) if card.kind == "procedure"}
         event_links = [(c, events[e]) for c, card in enumerate(self._cards) for e in card.life_events if e in events]
         self._event_sources, self._event_targets = _index_pairs(event_links)
+        covering = cards_of_codes(card_codes, self._by_code, self._codes_by_name)
         code_links = [
             (len(self._cards) + i, procedures[card_id])
             for i, entry in enumerate(self._catalog)
-            if (card_id := card_codes.get(entry.code)) is not None
+            for card_id in covering.get(entry.code, ())
         ]
         self._code_sources, self._code_targets = _index_pairs(code_links)
-        self._covered = np.array([entry.code in card_codes for entry in self._catalog], dtype=bool)
+        self._covered = np.array([entry.code in covering for entry in self._catalog], dtype=bool)
 
     def _bm25_index(self, phrase_features: list[list[dict[str, float]]]) -> sparse.csr_matrix | None:
         """BM25 over each document's names, each phrase adding its words and

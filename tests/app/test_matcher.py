@@ -29,6 +29,8 @@ from nlu.matcher import (
     asked_part,
     asking_sentence,
     card_text,
+    cards_of_codes,
+    codes_by_name,
     features,
     files_for_people,
     heard_off_topic,
@@ -733,6 +735,25 @@ def test_a_name_said_does_not_outrank_another_procedure_asked_about(national, qu
     assert match.procedures[0].id in match.said
     assert match.rival_entry > match.procedures[0].score
     assert not names_said_card(match, _ASK)
+
+
+def test_the_cards_procedure_at_another_level_is_covered_by_the_card():
+    catalog = [
+        CatalogText("1.014063", "Cấp đổi thẻ căn cước"),
+        CatalogText("2.001195", "Cấp đổi thẻ căn cước (thực hiện tại cấp tỉnh)"),
+        CatalogText("3.000001", "Cấp đổi thẻ căn cước", scope="provincial", province="Huế"),
+        CatalogText("2.001194", "Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)"),
+    ]
+    by_code = {entry.code: entry for entry in catalog}
+    covering = cards_of_codes({"1.014063": "can-cuoc"}, by_code, codes_by_name(catalog, "Hà Nội"))
+    # Another province's own procedure of that name is not the citizen's; "cấp lại" is another procedure.
+    assert covering == {"1.014063": {"can-cuoc"}, "2.001195": {"can-cuoc"}}
+
+
+def test_the_same_procedure_at_another_level_neither_outranks_the_card_nor_takes_a_button(national):
+    match = national.match("Cấp đổi thẻ căn cước (thực hiện tại cấp tỉnh)")
+    assert match.procedures[0].id == "can-cuoc" and match.catalog[0].card == "can-cuoc"
+    assert {"2.001195", "1.000889"}.isdisjoint(c.code for c in match.catalog)
 
 
 def test_an_entry_whose_name_is_not_said_does_not_count_against_a_name_said(national):
