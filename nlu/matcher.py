@@ -438,8 +438,8 @@ def cards_of_codes(
 ) -> dict[str, set[str]]:
     """The cards that cover each code: a card's own codes, and the same procedure
     at other levels (``codes_by_name``: "Cấp đổi thẻ căn cước (thực hiện tại cấp
-    tỉnh)" is the card's "… (thực hiện tại cấp trung ương)"), which must neither
-    outrank the card nor take a second button beside it."""
+    tỉnh)" is the card's "Cấp đổi thẻ căn cước"), which must neither outrank the card nor
+    take a second button beside it."""
     covering: dict[str, set[str]] = defaultdict(set)
     for code, card_id in card_codes.items():
         covering[code].add(card_id)
