@@ -485,6 +485,8 @@ class Matcher:
             + [0] * len(self._everyday)
         )
         phrase_features = [[features(p) for p in phrases] for phrases in documents]
+        # Each entry's head (``catalog_phrases``): the last of its name's phrases.
+        heads = [phrase_features[len(self._cards) + i][len(name) - 1] for i, name in enumerate(names)]
         df: dict[str, int] = defaultdict(int)
         for doc_features in phrase_features:
             for feat in {f for feats in doc_features for f in feats}:
@@ -539,7 +541,7 @@ class Matcher:
         ]
         self._official_names = [(card, f" {name} ") for card, name in names if name]
         self._for_abroad = np.array([for_abroad(entry.name) for entry in self._catalog], dtype=bool)
-        self._head_words, self._head_sizes, self._head_vocabulary = _head_words(self._catalog)
+        self._head_words, self._head_sizes, self._head_vocabulary = _head_words(heads)
         self._in_bm25 = np.array([not feat.startswith("c:") for feat in self._feature_names], dtype=bool)
         frames = question_frames(self._cards, phrase_features[: len(self._cards)])
         self._frame = np.array([feat in frames for feat in self._feature_names], dtype=bool)
@@ -683,10 +685,11 @@ class Matcher:
     def _heads_said(self, text: str) -> np.ndarray:
         """Which entries' heads (``catalog_phrases``) the message says: all their
         words, in any reading of its shorthand."""
-        words = {word for reading in readings(text) for word in reading.split()}
-        columns = [self._head_vocabulary[w] for w in words if w in self._head_vocabulary]
-        present = np.asarray(self._head_words[:, columns].sum(axis=1)).ravel()
-        return (present == self._head_sizes) & (self._head_sizes > 0)
+        said = np.zeros(len(self._head_vocabulary))
+        for word in {word for reading in readings(text) for word in reading.split()}:
+            if (column := self._head_vocabulary.get(word)) is not None:
+                said[column] = 1.0
+        return (self._head_words @ said == self._head_sizes) & (self._head_sizes > 0)
 
     def _names_said(self, text: str) -> frozenset[str]:
         """The procedure cards whose official name (without its aside) ``text``
@@ -835,16 +838,18 @@ def question_frames(cards: list[CardText], phrase_features: list[list[dict[str, 
     return {feat for feat, count in users.items() if count >= _FRAME_SHARE * len(procedures)}
 
 
-def _head_words(catalog: list[CatalogText]) -> tuple[sparse.csc_matrix, np.ndarray, dict[str, int]]:
-    """Each entry's head words (normalised) as an entries × words 0/1 matrix,
-    how many each head has, and the words' columns."""
+def _head_words(heads: list[dict[str, float]]) -> tuple[sparse.csr_matrix, np.ndarray, dict[str, int]]:
+    """The words of each entry's head (its ``features``) as an entries × words 0/1
+    matrix, how many each head has, and the words' columns."""
     vocabulary: dict[str, int] = {}
-    pairs = []
-    for i, entry in enumerate(catalog):
-        for word in set(normalize(catalog_phrases(entry.name)[-1]).split()):
-            pairs.append((i, vocabulary.setdefault(word, len(vocabulary))))
+    pairs = [
+        (i, vocabulary.setdefault(feat[2:], len(vocabulary)))
+        for i, feats in enumerate(heads)
+        for feat in feats
+        if feat.startswith("w:")
+    ]
     rows, cols = _index_pairs(pairs)
-    matrix = sparse.csc_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(catalog), len(vocabulary)))
+    matrix = sparse.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(heads), len(vocabulary)))
     return matrix, np.asarray(matrix.sum(axis=1)).ravel(), vocabulary
 
 
