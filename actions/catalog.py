@@ -168,7 +168,7 @@ def _abstain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 
 
 def _choice(candidate: dict, aspect: str | None) -> tuple[str, str]:
-    """A button for a card (carrying the aspect asked, as ``ask_which``'s do) or a catalog entry."""
+    """A button for a card (carrying the aspect asked, ``card_choice``) or a catalog entry."""
     card_id = candidate.get("card")
     if card_id is not None:
         card = store.current_card("procedure", card_id)

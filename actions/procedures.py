@@ -13,7 +13,7 @@ from actions.context import ASKED, entity, from_button, question_text, resolve_p
 from actions.guides import offer_resume
 from actions.responses import send
 from knowledge import store
-from knowledge.answers import answer_life_event, answer_procedure, ask_which_choice, payload
+from knowledge.answers import answer_life_event, answer_procedure, ask_which, payload
 from knowledge.schema import LifeEventCard, ProcedureCard
 from nlu.abroad import says_foreigner
 from nlu.text import normalize
@@ -68,7 +68,7 @@ class ActionAnswerProcedure(Action):
     @staticmethod
     def _ask_which(dispatcher: CollectingDispatcher, options: list[tuple[str, str]]) -> None:
         if options:
-            send(dispatcher, ask_which_choice(options))
+            send(dispatcher, ask_which(options))
         else:
             _ask_for_procedure(dispatcher)
 

@@ -83,21 +83,17 @@ def answer_life_event(card: LifeEventCard, names: dict[str, str]) -> Answer:
     return Answer("\n".join(lines), buttons)
 
 
-def ask_which(candidates: list[tuple[str, str]], aspect: str | None = None) -> Answer:
-    """Ask the citizen to choose when the match is unsure: (id, name) pairs of cards.
-    A button carries the ``aspect`` asked, so the choice answers the question
-    ("lệ phí bao nhiêu?"), not only names the procedure."""
-    return ask_which_choice([(card_choice(pid, aspect), name) for pid, name in candidates])
-
-
 def card_choice(card_id: str, aspect: str | None = None) -> str:
     """The payload of a card's button, carrying the ``aspect`` asked."""
     asked = {"aspect": aspect} if aspect else {}
     return payload("ask_procedure", procedure=card_id, **asked)
 
 
-def ask_which_choice(options: list[tuple[str, str]]) -> Answer:
-    """``ask_which`` for (payload, name) pairs: cards and catalog entries without a card."""
+def ask_which(options: list[tuple[str, str]]) -> Answer:
+    """Ask the citizen to choose when the match is unsure: (payload, name) pairs of
+    cards (``card_choice``: the button carries the aspect asked, so the choice
+    answers the question, "lệ phí bao nhiêu?", not only names the procedure) and
+    catalog entries without a card."""
     names = ", ".join(f'"{short_title(name)}"' for _, name in options[:3])
     buttons = [Button(short_title(name), choice) for choice, name in options[:3]]
     buttons.append(Button("Không phải, thủ tục khác", payload("help")))

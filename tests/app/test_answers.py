@@ -4,7 +4,15 @@ import json
 
 import pytest
 
-from knowledge.answers import ASPECT_LABELS, answer_life_event, answer_procedure, ask_which, payload, short_title
+from knowledge.answers import (
+    ASPECT_LABELS,
+    answer_life_event,
+    answer_procedure,
+    ask_which,
+    card_choice,
+    payload,
+    short_title,
+)
 from knowledge.schema import ASPECTS, Fee, LifeEventCard, ProcedureCard
 from knowledge.store import validate_files
 
@@ -63,7 +71,8 @@ def test_life_event_answer_lists_steps_in_order_each_a_button(cards):
 
 
 def test_unsure_match_asks_with_candidates():
-    answer = ask_which([("khai-sinh", "Đăng ký khai sinh"), ("trich-luc-ho-tich", "Cấp bản sao trích lục hộ tịch")])
+    options = [("khai-sinh", "Đăng ký khai sinh"), ("trich-luc-ho-tich", "Cấp bản sao trích lục hộ tịch")]
+    answer = ask_which([(card_choice(card_id), name) for card_id, name in options])
     assert answer.text.startswith("Dạ, có phải anh/chị hỏi về")
     assert [b.payload for b in answer.buttons][:2] == [
         payload("ask_procedure", procedure="khai-sinh"),
