@@ -94,7 +94,7 @@ def ask_which(options: list[tuple[str, str]]) -> Answer:
     cards (``card_choice``: the button carries the aspect asked, so the choice
     answers the question, "lệ phí bao nhiêu?", not only names the procedure) and
     catalog entries without a card."""
-    names = ", ".join(f'"{short_title(name)}"' for _, name in options[:3])
+    names = ", ".join(f'"{name}"' for _, name in options[:3])
     buttons = [Button(short_title(name), choice) for choice, name in options[:3]]
     buttons.append(Button("Không phải, thủ tục khác", payload("help")))
     return Answer(f"Dạ, có phải anh/chị hỏi về {names} không ạ?", buttons)

@@ -70,6 +70,13 @@ def test_life_event_answer_lists_steps_in_order_each_a_button(cards):
     assert answer.text.index(names["khai-sinh"]) < answer.text.index(names["bhyt-tre-em"])
 
 
+def test_unsure_match_names_the_procedures_whole_though_buttons_are_short():
+    name = "Liên thông đăng ký khai sinh, đăng ký thường trú, cấp thẻ BHYT cho trẻ dưới 6 tuổi"
+    answer = ask_which([(card_choice("lien-thong-khai-sinh"), name)])
+    assert f'"{name}"' in answer.text
+    assert answer.buttons[0].title == short_title(name) != name
+
+
 def test_unsure_match_asks_with_candidates():
     options = [("khai-sinh", "Đăng ký khai sinh"), ("trich-luc-ho-tich", "Cấp bản sao trích lục hộ tịch")]
     answer = ask_which([(card_choice(card_id), name) for card_id, name in options])
